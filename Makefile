@@ -10,6 +10,8 @@ VENV_BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 UV_VERSION := 0.13.8
 PORT ?= 3000
+# SAM would otherwise try to send telemetry (unreachable here) and print a banner about it.
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help install serve test lint typecheck format sam-build sam-validate bench lock clean
 
@@ -60,7 +62,7 @@ sam-validate: $(SAM_VENV)/.installed ## sam validate --lint and cfn-lint on temp
 
 sam-build: $(SAM_VENV)/.installed ## sam build (no Docker: arm64 wheels are fetched for python3.13)
 	@echo ">> sam build (arm64, python3.13)"
-	@$(SAM_VENV)/bin/sam build --template template.yaml
+	@PYTHON=$(abspath $(SAM_VENV))/bin/python $(SAM_VENV)/bin/sam build --template template.yaml
 
 test: $(VENV)/.installed node_modules/.installed lint sam-validate sam-build ## Lint, build and run the whole test suite (moto and DynamoDB Local)
 	@echo ">> pytest (moto and DynamoDB Local)"

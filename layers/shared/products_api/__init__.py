@@ -1,0 +1,1 @@
+"""Shared code of the products API: the Lambda layer's own package."""

@@ -1,0 +1,180 @@
+"""Credentials: API keys (tp_...) and OAuth access tokens, stored only as SHA-256 hashes.
+
+Tokens are 256-bit random strings, so a plain SHA-256 is a safe one-way index (no salt or slow hash
+is needed for secrets that cannot be guessed); the hash is the table's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field
+
+from products_api.dynamodb import from_attribute_values, to_attribute_values, translated_errors
+from products_api.errors import InsufficientScope, Unauthorized
+from products_api.models import format_timestamp
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+API_KEY_PREFIX = "tp_"
+CredentialKind = Literal["api-key", "oauth"]
+# RFC 6750 b64token, bounded so a huge header is refused before it is hashed.
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]{16,512}=*)")
+_CACHE_ENTRIES = 1024
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Credential(BaseModel):
+    """A credential as stored (never the token itself)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    tokenHash: str  # noqa: N815  # storage attribute names are camelCase
+    credentialId: str  # noqa: N815
+    companyId: str  # noqa: N815
+    kind: CredentialKind
+    scopes: list[str] = Field(default_factory=list)
+    createdAt: str  # noqa: N815
+    expiresAt: int | None = None  # noqa: N815  # epoch seconds
+    revokedAt: str | None = None  # noqa: N815
+
+
+class Principal(BaseModel):
+    """Who is calling: what the rest of the request may rely on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    company_id: str
+    credential_id: str
+    kind: CredentialKind
+    scopes: frozenset[str]
+
+
+class CredentialStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def find(self, hashed: str) -> Credential | None:
+        with translated_errors():
+            response = self._client.get_item(TableName=self._table, Key=to_attribute_values({"tokenHash": hashed}))
+        item = response.get("Item")
+        return Credential.model_validate(from_attribute_values(item)) if item else None
+
+    def create(
+        self,
+        company_id: str,
+        kind: CredentialKind,
+        scopes: list[str],
+        expires_in_seconds: int | None,
+        now: datetime,
+    ) -> tuple[str, Credential]:
+        """Mint a token; it is returned once and only its hash is stored."""
+        secret = secrets.token_urlsafe(32)
+        token = f"{API_KEY_PREFIX}{secret}" if kind == "api-key" else secret
+        credential = Credential(
+            tokenHash=token_hash(token),
+            credentialId="cred_" + secrets.token_hex(8),
+            companyId=company_id,
+            kind=kind,
+            scopes=sorted(set(scopes)),
+            createdAt=format_timestamp(now),
+            expiresAt=int(now.timestamp()) + expires_in_seconds if expires_in_seconds is not None else None,
+        )
+        with translated_errors():
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attribute_values(credential.model_dump(exclude_none=True)),
+                # a fresh 256-bit token never collides; the condition makes sure nothing is overwritten
+                ConditionExpression="attribute_not_exists(#tokenHash)",
+                ExpressionAttributeNames={"#tokenHash": "tokenHash"},
+            )
+        return token, credential
+
+    def revoke(self, token: str, now: datetime) -> bool:
+        """Mark a credential revoked; False when no such credential exists."""
+        try:
+            with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=to_attribute_values({"tokenHash": token_hash(token)}),
+                    UpdateExpression="SET #revokedAt = if_not_exists(#revokedAt, :now)",
+                    # only existing credentials: update_item would otherwise create one
+                    ConditionExpression="attribute_exists(#tokenHash)",
+                    ExpressionAttributeNames={"#revokedAt": "revokedAt", "#tokenHash": "tokenHash"},
+                    ExpressionAttributeValues=to_attribute_values({":now": format_timestamp(now)}),
+                )
+        except ClientError:
+            return False
+        return True
+
+
+class Authenticator:
+    """Checks `Authorization: Bearer` against the credential store, caching look-ups in the warm container.
+
+    The cache keeps look-ups (also misses) for `cache_seconds`: that is how long a revocation takes to bite.
+    Expiry is checked on every request against the clock, so it bites at once.
+    """
+
+    def __init__(
+        self,
+        store: CredentialStore,
+        cache_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._cache: OrderedDict[str, tuple[float, Credential | None]] = OrderedDict()
+
+    def authenticate(self, authorization: str | None, required_scope: str) -> Principal:
+        if not authorization:
+            raise Unauthorized(
+                "missing Authorization header: send `Authorization: Bearer <token>`", token_presented=False
+            )
+        match = _BEARER.fullmatch(authorization.strip())
+        if match is None:
+            raise Unauthorized("malformed Authorization header: expected `Bearer <token>`", token_presented=True)
+        credential = self._lookup(token_hash(match.group(1)))
+        if credential is None:
+            raise Unauthorized("unknown credential", token_presented=True)
+        if credential.revokedAt is not None:
+            raise Unauthorized("this credential was revoked", token_presented=True)
+        if credential.expiresAt is not None and credential.expiresAt <= self._wall_clock():
+            raise Unauthorized("this credential has expired", token_presented=True)
+        if required_scope not in credential.scopes:
+            raise InsufficientScope(required_scope)
+        return Principal(
+            company_id=credential.companyId,
+            credential_id=credential.credentialId,
+            kind=credential.kind,
+            scopes=frozenset(credential.scopes),
+        )
+
+    def _lookup(self, hashed: str) -> Credential | None:
+        now = self._clock()
+        cached = self._cache.get(hashed)
+        if cached is not None and cached[0] > now:
+            self._cache.move_to_end(hashed)
+            return cached[1]
+        credential = self._store.find(hashed)
+        if self._cache_seconds > 0:
+            self._cache[hashed] = (now + self._cache_seconds, credential)
+            self._cache.move_to_end(hashed)
+            while len(self._cache) > _CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return credential

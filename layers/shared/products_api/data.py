@@ -1,0 +1,243 @@
+"""Product storage: every DynamoDB call of the product table, and nothing else, lives here.
+
+Items (tenant first): a product is pk=COMPANY#<company>, sk=PRODUCT#<id>; the lock that makes its model
+unique is pk=COMPANY#<company>, sk=MODEL#<model key> with the owning productId.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from products_api.dynamodb import from_attribute_values, to_attribute_values, translated_errors
+from products_api.errors import ConcurrentUpdate, DuplicateModel, PreconditionFailed, ProductNotFound
+from products_api.models import (
+    Product,
+    ProductItem,
+    company_partition,
+    format_timestamp,
+    model_key,
+    model_lock_sort_key,
+    product_sort_key,
+)
+from products_api.preconditions import stale_version_message
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from products_api.preconditions import VersionCondition
+
+
+class ProductStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _key(self, company_id: str, product_id: str) -> dict[str, Any]:
+        return to_attribute_values({"pk": company_partition(company_id), "sk": product_sort_key(product_id)})
+
+    def get(self, company_id: str, product_id: str) -> Product | None:
+        """A strongly consistent read: a rename decides on it, and `{}` answers with it."""
+        with translated_errors():
+            response = self._client.get_item(
+                TableName=self._table, Key=self._key(company_id, product_id), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return ProductItem.model_validate(from_attribute_values(item)).to_product() if item else None
+
+    def update_fields(
+        self,
+        company_id: str,
+        product_id: str,
+        changes: dict[str, Any],
+        version_condition: VersionCondition,
+        updated_at: datetime,
+        *,
+        expected_model_key: str | None = None,
+    ) -> Product:
+        """One conditional UpdateItem. Fields not in `changes` are untouched, so concurrent patches of
+        different fields both apply. The failed condition's ALL_OLD image tells 404 from 412 without a read.
+        """
+        expression, names, values = _update_expression(changes, updated_at)
+        names["#pk"] = "pk"
+        conditions = [
+            # the product exists: UpdateItem would otherwise create it
+            "attribute_exists(#pk)",
+        ]
+        version_clause = version_condition.expression("#version", values)
+        if version_clause:
+            # the client's If-Match still names the current version
+            conditions.append(version_clause)
+        if expected_model_key is not None:
+            # a case-only rename keeps its lock only while no other rename got in first
+            names["#modelKey"] = "modelKey"
+            values[":expectedModelKey"] = expected_model_key
+            conditions.append("#modelKey = :expectedModelKey")
+
+        try:
+            with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
+                response = self._client.update_item(
+                    TableName=self._table,
+                    Key=self._key(company_id, product_id),
+                    UpdateExpression=expression,
+                    ConditionExpression=" AND ".join(conditions),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=to_attribute_values(values),
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ClientError as exc:
+            old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+            if not old:
+                raise ProductNotFound(product_id) from exc
+            current = ProductItem.model_validate(from_attribute_values(old)).to_product()
+            if not version_condition.matches(current.version):
+                raise PreconditionFailed(stale_version_message(current.version), current.etag) from exc
+            raise ConcurrentUpdate(product_id) from exc
+        return ProductItem.model_validate(from_attribute_values(response["Attributes"])).to_product()
+
+    def rename(self, current: Product, changes: dict[str, Any], updated_at: datetime) -> Product:
+        """Move the model lock and update the product in one transaction.
+
+        `current` is what a consistent read returned; the transaction holds only while the product is still
+        exactly that version, so the lock we delete is the one we read and the product we return is exact.
+        """
+        updated = current.with_changes(changes, updated_at)
+        partition = company_partition(current.company_id)
+        expression, names, values = _update_expression(changes, updated_at)
+        names["#pk"] = "pk"
+        values[":readVersion"] = current.version
+        transaction: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(current.company_id, current.id),
+                    "UpdateExpression": expression,
+                    # the product is still the version we read, hence still the model whose lock we move
+                    "ConditionExpression": "attribute_exists(#pk) AND #version = :readVersion",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": to_attribute_values(values),
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attribute_values(
+                        {
+                            "pk": partition,
+                            "sk": model_lock_sort_key(updated.model_key),
+                            "entity": "modelLock",
+                            "productId": current.id,
+                        }
+                    ),
+                    # nobody in this company holds the new model yet
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": "pk"},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": to_attribute_values({"pk": partition, "sk": model_lock_sort_key(current.model_key)}),
+                    # the old lock is ours to free (absent only for data written without locks)
+                    "ConditionExpression": "attribute_not_exists(#pk) OR #productId = :productId",
+                    "ExpressionAttributeNames": {"#pk": "pk", "#productId": "productId"},
+                    "ExpressionAttributeValues": to_attribute_values({":productId": current.id}),
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+        ]
+        try:
+            with translated_errors(expected=frozenset({"TransactionCanceledException"})):
+                self._client.transact_write_items(TransactItems=transaction)
+        except ClientError as exc:
+            raise _rename_failure(exc, current) from exc
+        return updated
+
+    def create(self, product: Product) -> None:
+        """Insert a new product and its model lock together (the import path)."""
+        partition = company_partition(product.company_id)
+        item = ProductItem.from_product(product).model_dump(exclude_none=True)
+        transaction: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attribute_values(item),
+                    # ids are never reused
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": "pk"},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attribute_values(
+                        {
+                            "pk": partition,
+                            "sk": model_lock_sort_key(product.model_key),
+                            "entity": "modelLock",
+                            "productId": product.id,
+                        }
+                    ),
+                    # the model is free in this company
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": "pk"},
+                }
+            },
+        ]
+        try:
+            with translated_errors(expected=frozenset({"TransactionCanceledException"})):
+                self._client.transact_write_items(TransactItems=transaction)
+        except ClientError as exc:
+            reasons = [reason.get("Code") for reason in exc.response.get("CancellationReasons", [])]
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise DuplicateModel(product.model) from exc
+            raise
+
+
+def _update_expression(changes: dict[str, Any], updated_at: datetime) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """SET what the patch sends, REMOVE what it clears, and count the write in version and updatedAt."""
+    names = {"#version": "version", "#updatedAt": "updatedAt"}
+    values: dict[str, Any] = {":one": 1, ":updatedAt": format_timestamp(updated_at)}
+    assignments = ["#version = #version + :one", "#updatedAt = :updatedAt"]
+    removals = []
+    for position, (attribute, value) in enumerate(sorted(changes.items())):
+        names[f"#f{position}"] = attribute
+        if value is None:
+            removals.append(f"#f{position}")
+        else:
+            values[f":f{position}"] = value
+            assignments.append(f"#f{position} = :f{position}")
+    if "model" in changes:
+        names["#modelKey"] = "modelKey"
+        values[":modelKey"] = model_key(changes["model"])
+        assignments.append("#modelKey = :modelKey")
+    expression = "SET " + ", ".join(assignments)
+    if removals:
+        expression += " REMOVE " + ", ".join(removals)
+    return expression, names, values
+
+
+def _rename_failure(exc: ClientError, current: Product) -> Exception:
+    """Explain a cancelled rename from its CancellationReasons, in the order of the transaction."""
+    reasons: list[Any] = list(exc.response.get("CancellationReasons", []))
+    codes = [reason.get("Code") for reason in reasons]
+    product_reason = reasons[0] if reasons else {}
+    if codes and codes[0] == "ConditionalCheckFailed":
+        if not product_reason.get("Item"):
+            return ProductNotFound(current.id)
+        # the product moved on since our read: the caller reads again and decides afresh
+        return ConcurrentUpdate(current.id)
+    if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+        return DuplicateModel(current.model)
+    if "TransactionConflict" in codes:
+        return ConcurrentUpdate(current.id)
+    # the old lock belongs to someone else: a concurrent writer changed it; reading again settles it
+    if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+        return ConcurrentUpdate(current.id)
+    return exc

@@ -1,0 +1,103 @@
+"""Domain exceptions. They know nothing of HTTP: `http.py` maps them to responses in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every error the API answers with a contract status."""
+
+
+# --- request errors (found before any work is done) --------------------------------------------
+
+
+class InvalidProductId(DomainError):
+    pass
+
+
+class InvalidJson(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+class ValidationFailed(DomainError):
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+class InvalidIdempotencyKey(DomainError):
+    pass
+
+
+class PayloadTooLarge(DomainError):
+    pass
+
+
+class UnsupportedMediaType(DomainError):
+    pass
+
+
+# --- authentication --------------------------------------------------------------------------
+
+
+class Unauthorized(DomainError):
+    """No valid credential. `token_presented` tells RFC 6750's invalid_token case from a missing one."""
+
+    def __init__(self, message: str, *, token_presented: bool) -> None:
+        super().__init__(message)
+        self.token_presented = token_presented
+
+
+class InsufficientScope(DomainError):
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this credential lacks the {scope} scope")
+        self.scope = scope
+
+
+# --- outcomes of the update ------------------------------------------------------------------
+
+
+class ProductNotFound(DomainError):
+    pass
+
+
+class DuplicateModel(DomainError):
+    pass
+
+
+class PreconditionFailed(DomainError):
+    """If-Match does not name the current version (`current_etag`, when known, lets the client catch up)."""
+
+    def __init__(self, message: str, current_etag: str | None = None) -> None:
+        super().__init__(message)
+        self.current_etag = current_etag
+
+
+class ConcurrentUpdate(DomainError):
+    """The product changed between our read and our write; reading again resolves it."""
+
+
+class StoreUnavailable(DomainError):
+    """DynamoDB stayed unavailable (throttled, failing or unreachable) after the client's retries."""
+
+
+class InvalidStoredValue(DomainError):
+    """DynamoDB refused a value that passed validation (a gap in validation, never the client's retry)."""
+
+
+# --- idempotency -----------------------------------------------------------------------------
+
+
+class IdempotencyInProgress(DomainError):
+    pass
+
+
+class IdempotencyKeyReused(DomainError):
+    pass

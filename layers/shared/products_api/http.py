@@ -1,0 +1,233 @@
+"""The HTTP edge: reading a PATCH request, and the one place where exceptions become responses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from products_api import jsonio
+from products_api.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    DuplicateModel,
+    FieldProblem,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    InsufficientScope,
+    InvalidIdempotencyKey,
+    InvalidJson,
+    InvalidProductId,
+    InvalidStoredValue,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ProductNotFound,
+    StoreUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from products_api.models import READ_ONLY_FIELDS, ErrorDetail, ErrorResponse, Product, ProductPatch, ProductResponse
+from products_api.preconditions import VersionCondition, parse_if_match
+
+MAX_BODY_BYTES = 256 * 1024
+REALM = "products-api"
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A response as the API answers it, and as the idempotency record keeps it."""
+
+    status_code: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+    replayed: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        return {"statusCode": self.status_code, "body": self.body, "headers": self.headers}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], *, replayed: bool = False) -> Outcome:
+        return cls(
+            status_code=int(record["statusCode"]),
+            body=str(record["body"]),
+            headers={str(k): str(v) for k, v in record.get("headers", {}).items()},
+            replayed=replayed,
+        )
+
+    def response_headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", **self.headers}
+        if self.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return headers
+
+
+@dataclass(frozen=True)
+class PatchRequest:
+    product_id: str
+    patch: ProductPatch
+    # the body as one canonical JSON text: what an idempotent replay must match
+    body_fingerprint: str
+    idempotency_key: str | None
+    version_condition: VersionCondition
+
+
+def product_id_from_path(raw: str) -> str:
+    if not _OBJECT_ID.fullmatch(raw):
+        raise InvalidProductId("product id must be a 24-character hexadecimal ObjectId")
+    return raw.lower()
+
+
+def _check_content_type(value: str | None) -> None:
+    if not value:
+        raise UnsupportedMediaType("send the body as JSON with `Content-Type: application/json`")
+    media_type, *parameters = (part.strip() for part in value.split(";"))
+    if media_type.lower() != "application/json":
+        raise UnsupportedMediaType(f"Content-Type {media_type!r} is not supported: send application/json")
+    for parameter in parameters:
+        name, _, parameter_value = parameter.partition("=")
+        if name.strip().lower() == "charset" and parameter_value.strip().strip('"').lower() not in {"utf-8", "utf8"}:
+            raise UnsupportedMediaType("the body must be UTF-8 (charset=utf-8)")
+
+
+def _raw_body(event: Mapping[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidJson("body is not valid base64") from exc
+    try:
+        return str(body).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidJson("body is not valid UTF-8") from exc
+
+
+def _field_problems(error: ValidationError) -> list[FieldProblem]:
+    """One entry per top-level field, every message for it joined, in the order the body gave them."""
+    messages: dict[str, list[str]] = {}
+    for item in error.errors():
+        location = item["loc"]
+        name = str(location[0]) if location else "body"
+        if item["type"] == "extra_forbidden":
+            message = "is read-only and cannot be changed" if name in READ_ONLY_FIELDS else "is not a known field"
+        else:
+            message = item["msg"]
+            if len(location) > 1:
+                message = f"item {location[1]}: {message}"
+        if message not in messages.setdefault(name, []):
+            messages[name].append(message)
+    return [FieldProblem(field=name, message="; ".join(texts)) for name, texts in messages.items()]
+
+
+def parse_patch_request(event: Mapping[str, Any], headers: Mapping[str, str], raw_product_id: str) -> PatchRequest:
+    """Check a PATCH in the order a client can act on: id, media type, size, headers, JSON, fields."""
+    product_id = product_id_from_path(raw_product_id)
+    _check_content_type(headers.get("content-type"))
+    raw = _raw_body(event)
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted")
+    idempotency_key = headers.get("idempotency-key")
+    if idempotency_key is not None and not _UUID4.fullmatch(idempotency_key.strip()):
+        raise InvalidIdempotencyKey("Idempotency-Key must be a UUID version 4")
+    version_condition = parse_if_match(headers.get("if-match"))
+    document = jsonio.parse_object(raw)
+    try:
+        patch = ProductPatch.model_validate(document)
+    except ValidationError as exc:
+        raise ValidationFailed(_field_problems(exc)) from exc
+    return PatchRequest(
+        product_id=product_id,
+        patch=patch,
+        body_fingerprint=jsonio.canonical(document),
+        idempotency_key=idempotency_key.strip().lower() if idempotency_key is not None else None,
+        version_condition=version_condition,
+    )
+
+
+def product_outcome(product: Product) -> Outcome:
+    return Outcome(200, ProductResponse.from_product(product).to_json(), {"ETag": product.etag})
+
+
+@dataclass(frozen=True)
+class _ErrorSpec:
+    status: int
+    code: str
+    # None: the exception's own sentence is the message
+    message: str | None = None
+
+
+# The contract's error table, in one place.
+_ERRORS: dict[type[DomainError], _ErrorSpec] = {
+    InvalidProductId: _ErrorSpec(400, "invalid_id"),
+    InvalidJson: _ErrorSpec(400, "invalid_json"),
+    ValidationFailed: _ErrorSpec(400, "validation_error", "Validation failed"),
+    InvalidStoredValue: _ErrorSpec(400, "validation_error", "Validation failed"),
+    InvalidIdempotencyKey: _ErrorSpec(400, "invalid_idempotency_key"),
+    Unauthorized: _ErrorSpec(401, "unauthorized"),
+    InsufficientScope: _ErrorSpec(403, "insufficient_scope"),
+    ProductNotFound: _ErrorSpec(404, "not_found", "Product not found"),
+    DuplicateModel: _ErrorSpec(409, "duplicate_model", "A product with this model already exists for your company"),
+    IdempotencyInProgress: _ErrorSpec(
+        409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed"
+    ),
+    PreconditionFailed: _ErrorSpec(412, "precondition_failed"),
+    PayloadTooLarge: _ErrorSpec(413, "payload_too_large"),
+    UnsupportedMediaType: _ErrorSpec(415, "unsupported_media_type"),
+    IdempotencyKeyReused: _ErrorSpec(
+        422,
+        "idempotency_key_reused",
+        "This Idempotency-Key was used with a different request (body, product or method)",
+    ),
+    StoreUnavailable: _ErrorSpec(503, "unavailable", "The service is temporarily unavailable; nothing was written"),
+    ConcurrentUpdate: _ErrorSpec(
+        503, "unavailable", "The product is being changed by other requests; nothing was written, retry shortly"
+    ),
+}
+_INTERNAL = _ErrorSpec(500, "internal_error", "Internal server error")
+RETRY_AFTER_SECONDS = "1"
+
+
+def _error_headers(exc: Exception, spec: _ErrorSpec) -> dict[str, str]:
+    if isinstance(exc, Unauthorized):
+        challenge = f'Bearer realm="{REALM}"'
+        if exc.token_presented:
+            challenge += ', error="invalid_token"'
+        return {"WWW-Authenticate": challenge}
+    if isinstance(exc, InsufficientScope):
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{exc.scope}"'}
+    if isinstance(exc, PreconditionFailed) and exc.current_etag:
+        return {"ETag": exc.current_etag}
+    if spec.status in {409, 503} and spec.code != "duplicate_model":
+        return {"Retry-After": RETRY_AFTER_SECONDS}
+    return {}
+
+
+def _message(exc: Exception, spec: _ErrorSpec) -> str:
+    if spec.message is not None:
+        return spec.message
+    text = str(exc).strip()
+    return text[:1].upper() + text[1:] if text else spec.code.replace("_", " ").capitalize()
+
+
+def error_outcome(exc: Exception, request_id: str) -> Outcome:
+    """Every error response is built here; anything unknown is a 500 with nothing internal in it."""
+    spec = _INTERNAL
+    for error_type in type(exc).__mro__:
+        if error_type in _ERRORS:
+            spec = _ERRORS[error_type]
+            break
+    details: list[ErrorDetail] | None = None
+    if isinstance(exc, ValidationFailed):
+        details = [ErrorDetail(field=p.field, message=p.message) for p in exc.problems]
+    elif isinstance(exc, InvalidStoredValue):
+        details = [ErrorDetail(field="body", message="a value in the body cannot be stored")]
+    body = ErrorResponse(error=_message(exc, spec), code=spec.code, details=details, requestId=request_id)
+    return Outcome(spec.status, jsonio.dumps(body.model_dump(exclude_none=True)), _error_headers(exc, spec))

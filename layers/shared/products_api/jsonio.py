@@ -1,0 +1,101 @@
+"""JSON in and out with exact numbers: Decimal all the way, never float."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import simplejson
+
+from products_api.errors import InvalidJson
+
+# Deeper bodies are refused before validation looks at them; the field rules allow far less.
+MAX_JSON_DEPTH = 64
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise InvalidJson(f"{name} is not a JSON number")
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidJson(f"member name {simplejson.dumps(key)} appears more than once")
+        result[key] = value
+    return result
+
+
+def _check_strings_and_depth(document: Any) -> None:
+    """Refuse lone UTF-16 surrogates (no UTF-8 form, so DynamoDB cannot store them) and deep nesting."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidJson(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep")
+            for key, item in value.items():
+                _check_text(key)
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidJson(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep")
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            _check_text(value)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidJson("a string holds an unpaired UTF-16 surrogate escape") from exc
+
+
+def parse_object(raw: bytes) -> dict[str, Any]:
+    """Parse a request body that must be one JSON object, numbers as Decimal/int."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJson("body is not valid UTF-8") from exc
+    if text.startswith("\ufeff"):
+        raise InvalidJson("body starts with a byte order mark")
+    try:
+        document = simplejson.loads(
+            text,
+            use_decimal=True,
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_reject_constant,
+        )
+    except simplejson.JSONDecodeError as exc:
+        raise InvalidJson(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise InvalidJson(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep") from exc
+    if not isinstance(document, dict):
+        raise InvalidJson("body must be one JSON object")
+    _check_strings_and_depth(document)
+    return document
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON; Decimal written digit for digit."""
+    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def canonical(value: Any) -> str:
+    """One text per JSON value: key order, whitespace and number spelling (1.0 vs 1) do not matter."""
+    return simplejson.dumps(_normalise_numbers(value), use_decimal=True, sort_keys=True, separators=(",", ":"))
+
+
+def _normalise_numbers(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal):
+        number = Decimal(value)
+        # normalize() turns 1.0 and 1 into one spelling; 0 and -0 stay apart only by sign, so fold them.
+        return Decimal(0) if number == 0 else number.normalize()
+    if isinstance(value, dict):
+        return {key: _normalise_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normalise_numbers(item) for item in value]
+    return value

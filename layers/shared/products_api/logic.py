@@ -1,0 +1,74 @@
+"""The business rules of a partial update: which writes a patch needs, and in which order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from products_api.errors import ConcurrentUpdate, PreconditionFailed, ProductNotFound
+from products_api.models import Product, ProductPatch, model_key
+from products_api.preconditions import stale_version_message
+
+if TYPE_CHECKING:
+    from products_api.data import ProductStore
+    from products_api.preconditions import VersionCondition
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class UpdateCommand:
+    company_id: str
+    product_id: str
+    patch: ProductPatch
+    version_condition: VersionCondition
+
+
+class ProductUpdater:
+    def __init__(self, store: ProductStore, max_rename_attempts: int, clock: Callable[[], datetime] = utc_now) -> None:
+        self._store = store
+        self._max_rename_attempts = max_rename_attempts
+        self._clock = clock
+
+    def update(self, command: UpdateCommand) -> Product:
+        changes = command.patch.changes()
+        if not changes:
+            # `{}` writes nothing: the answer is the product as it is (and If-Match still applies)
+            return self._current(command)
+        if "model" not in changes:
+            return self._store.update_fields(
+                command.company_id, command.product_id, changes, command.version_condition, self._clock()
+            )
+        return self._rename(command, changes)
+
+    def _current(self, command: UpdateCommand) -> Product:
+        product = self._store.get(command.company_id, command.product_id)
+        if product is None:
+            raise ProductNotFound(command.product_id)
+        if not command.version_condition.matches(product.version):
+            raise PreconditionFailed(stale_version_message(product.version), product.etag)
+        return product
+
+    def _rename(self, command: UpdateCommand, changes: dict[str, Any]) -> Product:
+        """Read, then write on condition that nothing moved; a concurrent writer makes us read again."""
+        for _ in range(self._max_rename_attempts):
+            current = self._current(command)
+            try:
+                if model_key(changes["model"]) == current.model_key:
+                    # same lock (a change of case or spelling only): a transaction may not touch one item twice
+                    return self._store.update_fields(
+                        command.company_id,
+                        command.product_id,
+                        changes,
+                        command.version_condition,
+                        self._clock(),
+                        expected_model_key=current.model_key,
+                    )
+                return self._store.rename(current, changes, self._clock())
+            except ConcurrentUpdate:
+                continue
+        raise ConcurrentUpdate(command.product_id)

@@ -1,0 +1,367 @@
+"""Request, domain and storage shapes of a product: three models, each for its own side."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_extra_types.language_code import LanguageAlpha2
+
+from products_api import jsonio
+
+MAX_DEFAULT_FIELD_VALUES_BYTES = 32 * 1024
+MAX_DEFAULT_FIELD_VALUES_DEPTH = 16
+MAX_IMAGE_URLS = 20
+MAX_URL_LENGTH = 2048
+READ_ONLY_FIELDS = frozenset({"_id", "id", "createdAt", "updatedAt", "version", "companyId"})
+
+# DynamoDB numbers: 38 significant digits, magnitude from 1E-130 to 9.99...E+125.
+_MAX_NUMBER_DIGITS = 38
+_MIN_ADJUSTED_EXPONENT = -130
+_MAX_ADJUSTED_EXPONENT = 125
+
+_NULLABLE_FIELDS = frozenset({"description"})
+
+
+def _no_control_characters(value: str, allowed: str = "") -> str:
+    for char in value:
+        if char not in allowed and unicodedata.category(char) == "Cc":
+            raise PydanticCustomError("control_character", "must not contain control characters")
+    return value
+
+
+def _single_line(value: str) -> str:
+    return _no_control_characters(value)
+
+
+def _multi_line(value: str) -> str:
+    return _no_control_characters(value, allowed="\t\n\r")
+
+
+_http_url_adapter: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+def _image_url(value: str) -> str:
+    """Validate with pydantic's URL parser but keep the client's spelling, which is what it will compare."""
+    if len(value) > MAX_URL_LENGTH:
+        raise PydanticCustomError("url_too_long", "must be at most {max} characters", {"max": MAX_URL_LENGTH})
+    if any(char.isspace() or unicodedata.category(char) == "Cc" for char in value):
+        raise PydanticCustomError("url_whitespace", "must not contain whitespace or control characters")
+    try:
+        _http_url_adapter.validate_python(value)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"]
+        raise PydanticCustomError(
+            "url_parsing", "must be an absolute http or https URL ({reason})", {"reason": reason}
+        ) from None
+    return value
+
+
+def _number_fits(number: int | Decimal) -> bool:
+    decimal = Decimal(number)
+    if not decimal.is_finite():
+        return False
+    if decimal == 0:
+        return True
+    normalised = decimal.normalize()
+    digits = len(normalised.as_tuple().digits)
+    return digits <= _MAX_NUMBER_DIGITS and _MIN_ADJUSTED_EXPONENT <= decimal.adjusted() <= _MAX_ADJUSTED_EXPONENT
+
+
+def _check_json_tree(value: dict[str, Any]) -> dict[str, Any]:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEFAULT_FIELD_VALUES_DEPTH:
+                raise PydanticCustomError(
+                    "too_deep", "must be at most {max} levels deep", {"max": MAX_DEFAULT_FIELD_VALUES_DEPTH}
+                )
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, int | Decimal) and not isinstance(item, bool) and not _number_fits(item):
+            raise PydanticCustomError(
+                "number_range",
+                "number {number} cannot be stored exactly: at most 38 significant digits, "
+                "magnitude from 1E-130 to 9.99E+125",
+                {"number": str(item)},
+            )
+    size = len(jsonio.dumps(value).encode("utf-8"))
+    if size > MAX_DEFAULT_FIELD_VALUES_BYTES:
+        raise PydanticCustomError(
+            "too_large",
+            "must be at most {max} bytes once serialised (got {size})",
+            {"max": MAX_DEFAULT_FIELD_VALUES_BYTES, "size": size},
+        )
+    return value
+
+
+def _unique_urls(urls: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for position, url in enumerate(urls):
+        if url in seen:
+            raise PydanticCustomError(
+                "duplicate_url", "item {position} repeats {url}", {"position": position, "url": url}
+            )
+        seen.add(url)
+    return urls
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_single_line)
+]
+ModelName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_single_line)
+]
+Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_multi_line)]
+ImageUrl = Annotated[str, AfterValidator(_image_url)]
+ImageUrls = Annotated[list[ImageUrl], Field(max_length=MAX_IMAGE_URLS), AfterValidator(_unique_urls)]
+DefaultFieldValues = Annotated[dict[str, Any], AfterValidator(_check_json_tree)]
+Status = Literal["active", "archived"]
+
+
+def model_key(model: str) -> str:
+    """What model uniqueness compares: NFC, then case folding, then NFC again (folding can denormalise)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", model).casefold())
+
+
+class ProductPatch(BaseModel):
+    """The request body of PATCH: every field optional; only the keys sent change anything."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        validate_by_name=False,
+        validate_by_alias=True,
+        strict=True,
+        frozen=True,
+        json_schema_extra={"additionalProperties": False},
+    )
+
+    name: Name | None = Field(default=None, description="Display name; trimmed, then 1-200 characters.")
+    model: ModelName | None = Field(
+        default=None,
+        description="Model identifier; trimmed, then 1-100 characters; unique per company, case-insensitively.",
+    )
+    description: Description | None = Field(default=None, description="At most 2000 characters; null clears it.")
+    default_field_values: DefaultFieldValues | None = Field(
+        default=None,
+        alias="defaultFieldValues",
+        description="Replaces the whole object: any JSON values, at most 32 KiB serialised and 16 levels deep.",
+    )
+    image_urls: ImageUrls | None = Field(
+        default=None,
+        alias="imageUrls",
+        description="Replaces the whole array: at most 20 distinct absolute http(s) URLs of at most 2048 characters.",
+    )
+    status: Status | None = Field(default=None, description="active or archived.")
+    source_locale: LanguageAlpha2 | None = Field(
+        default=None, alias="sourceLocale", description="ISO 639-1 language code, case-insensitive, stored lower case."
+    )
+
+    @field_validator("name", "model", "default_field_values", "image_urls", "status", "source_locale", mode="before")
+    @classmethod
+    def _reject_null(cls, value: Any) -> Any:
+        # Only `description` may be cleared; the others answer null with an error rather than ignoring it.
+        if value is None:
+            raise PydanticCustomError("null_not_allowed", "must not be null")
+        return value
+
+    @field_validator("source_locale", mode="before")
+    @classmethod
+    def _lower_locale(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, by storage attribute name, with their new values (None clears)."""
+        sent = self.model_dump(include=self.model_fields_set, by_alias=True)
+        if "sourceLocale" in sent:
+            sent["sourceLocale"] = str(sent["sourceLocale"])
+        return sent
+
+
+class Product(BaseModel):
+    """A product as the business rules see it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    company_id: str
+    name: str
+    model: str
+    description: str | None
+    default_field_values: dict[str, Any]
+    image_urls: list[str]
+    status: Status
+    source_locale: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def model_key(self) -> str:
+        return model_key(self.model)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+    def with_changes(self, changes: dict[str, Any], updated_at: datetime) -> Product:
+        """The product after a write of `changes` (storage attribute names) that succeeded."""
+        renamed = {_STORAGE_TO_DOMAIN[key]: value for key, value in changes.items()}
+        return self.model_copy(update={**renamed, "version": self.version + 1, "updated_at": updated_at})
+
+
+_STORAGE_TO_DOMAIN = {
+    "name": "name",
+    "model": "model",
+    "description": "description",
+    "defaultFieldValues": "default_field_values",
+    "imageUrls": "image_urls",
+    "status": "status",
+    "sourceLocale": "source_locale",
+}
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and Z, as the contract spells it."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class ProductItem(BaseModel):
+    """The product item as stored in DynamoDB (after TypeDeserializer): numbers arrive as Decimal."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    pk: str
+    sk: str
+    id: str
+    companyId: str  # noqa: N815  # storage attribute names are camelCase
+    name: str
+    model: str
+    modelKey: str  # noqa: N815
+    description: str | None = None
+    defaultFieldValues: dict[str, Any] = Field(default_factory=dict)  # noqa: N815
+    imageUrls: list[str] = Field(default_factory=list)  # noqa: N815
+    status: Status
+    sourceLocale: str  # noqa: N815
+    version: int
+    createdAt: str  # noqa: N815
+    updatedAt: str  # noqa: N815
+
+    def to_product(self) -> Product:
+        return Product(
+            id=self.id,
+            company_id=self.companyId,
+            name=self.name,
+            model=self.model,
+            description=self.description,
+            default_field_values=self.defaultFieldValues,
+            image_urls=self.imageUrls,
+            status=self.status,
+            source_locale=self.sourceLocale,
+            version=self.version,
+            created_at=parse_timestamp(self.createdAt),
+            updated_at=parse_timestamp(self.updatedAt),
+        )
+
+    @classmethod
+    def from_product(cls, product: Product) -> ProductItem:
+        return cls(
+            pk=company_partition(product.company_id),
+            sk=product_sort_key(product.id),
+            id=product.id,
+            companyId=product.company_id,
+            name=product.name,
+            model=product.model,
+            modelKey=product.model_key,
+            description=product.description,
+            defaultFieldValues=product.default_field_values,
+            imageUrls=product.image_urls,
+            status=product.status,
+            sourceLocale=product.source_locale,
+            version=product.version,
+            createdAt=format_timestamp(product.created_at),
+            updatedAt=format_timestamp(product.updated_at),
+        )
+
+
+def company_partition(company_id: str) -> str:
+    return f"COMPANY#{company_id}"
+
+
+def product_sort_key(product_id: str) -> str:
+    return f"PRODUCT#{product_id}"
+
+
+def model_lock_sort_key(key: str) -> str:
+    return f"MODEL#{key}"
+
+
+class ProductResponse(BaseModel):
+    """The product as the API answers it (200 body)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str = Field(alias="_id", pattern=r"^[0-9a-f]{24}$")
+    name: str
+    model: str
+    description: str | None
+    default_field_values: dict[str, Any] = Field(alias="defaultFieldValues")
+    image_urls: list[str] = Field(alias="imageUrls")
+    status: Status
+    source_locale: str = Field(alias="sourceLocale")
+    version: int = Field(ge=1)
+    created_at: str = Field(alias="createdAt", examples=["2026-05-01T09:00:00.000Z"])
+    updated_at: str = Field(alias="updatedAt", examples=["2026-05-09T15:30:00.000Z"])
+
+    @classmethod
+    def from_product(cls, product: Product) -> ProductResponse:
+        return cls(
+            id=product.id,
+            name=product.name,
+            model=product.model,
+            description=product.description,
+            default_field_values=product.default_field_values,
+            image_urls=product.image_urls,
+            status=product.status,
+            source_locale=product.source_locale,
+            version=product.version,
+            created_at=format_timestamp(product.created_at),
+            updated_at=format_timestamp(product.updated_at),
+        )
+
+    def to_json(self) -> str:
+        return jsonio.dumps(self.model_dump(by_alias=True))
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every error body."""
+
+    error: str = Field(description="A human sentence.")
+    code: str = Field(description="Stable, for programs.")
+    details: list[ErrorDetail] | None = Field(default=None, description="Only for validation_error: one per field.")
+    requestId: str  # noqa: N815  # the contract's spelling

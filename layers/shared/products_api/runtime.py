@@ -1,0 +1,45 @@
+"""What a warm container keeps between requests: settings, one DynamoDB client, and the objects built on it."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from products_api.credentials import Authenticator, CredentialStore
+from products_api.data import ProductStore
+from products_api.dynamodb import make_client
+from products_api.logic import ProductUpdater
+from products_api.service import PatchProductService
+from products_api.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    authenticator: Authenticator
+    patch_service: PatchProductService
+
+    @classmethod
+    def build(cls, settings: Settings, client: DynamoDBClient) -> Runtime:
+        """Wire everything on one injected client (moto, DynamoDB Local or AWS)."""
+        updater = ProductUpdater(ProductStore(client, settings.products_table_name), settings.max_rename_attempts)
+        return cls(
+            settings=settings,
+            authenticator=Authenticator(
+                CredentialStore(client, settings.credentials_table_name), settings.credential_cache_seconds
+            ),
+            patch_service=PatchProductService(
+                updater, client, settings.idempotency_table_name, settings.idempotency_expiry_seconds
+            ),
+        )
+
+
+@functools.cache
+def get_runtime() -> Runtime:
+    """Built on the first request of a container, then reused."""
+    settings = get_settings()
+    return Runtime.build(settings, make_client(settings))

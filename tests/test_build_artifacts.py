@@ -1,0 +1,189 @@
+"""Checks the output of `sam build`: the artefacts must run on Lambda's arm64 python3.13, whatever machine built them.
+
+Nothing here can import the layer's compiled modules (they are arm64 and this host may not be), so compiled files are
+checked by their ELF header and only pure-Python packages are imported, in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.build
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_DIR = ROOT / ".aws-sam" / "build"
+LAYER_SITE = BUILD_DIR / "SharedLayer" / "python"
+FUNCTION_DIR = BUILD_DIR / "UpdateProductFunction"
+LAYER_LOCK = ROOT / "layers" / "shared" / "requirements.txt"
+SHARED_SOURCE = ROOT / "layers" / "shared" / "products_api"
+FUNCTION_SOURCE = ROOT / "functions" / "update_product"
+
+ELF_MAGIC = b"\x7fELF"
+ELFCLASS64 = 2
+ELFDATA2LSB = 1
+EM_AARCH64 = 183
+# Extension modules importable by CPython 3.13 on Linux: the version-specific tag or the stable ABI.
+EXTENSION_TAG = re.compile(r"\.(cpython-313-aarch64-linux-gnu|abi3)\.so$")
+# Lambda's limit for a function and all its layers, unzipped.
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _built() -> None:
+    # The suite runs `sam build` first, so a missing build is a broken pipeline, not a reason to skip.
+    for path in (BUILD_DIR / "template.yaml", LAYER_SITE, FUNCTION_DIR):
+        if not path.exists():
+            pytest.fail(f"{path.relative_to(ROOT)} is missing: run `make sam-build` before these tests", pytrace=False)
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Safe loader that reads CloudFormation short-form tags (!Ref, !GetAtt, ...) as their long form."""
+
+
+def _cfn_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def _load_built_template() -> dict[str, Any]:
+    with (BUILD_DIR / "template.yaml").open(encoding="utf-8") as stream:
+        template = yaml.load(stream, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    assert isinstance(template, dict)
+    return template
+
+
+def _elf_header(path: Path) -> tuple[int, int, int] | None:
+    """(class, data encoding, e_machine) of an ELF file, or None if the file is not ELF."""
+    with path.open("rb") as stream:
+        ident = stream.read(20)
+    if len(ident) < 20 or not ident.startswith(ELF_MAGIC):
+        return None
+    elf_class, encoding = ident[4], ident[5]
+    (machine,) = struct.unpack("<H" if encoding == ELFDATA2LSB else ">H", ident[18:20])
+    return elf_class, encoding, machine
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
+def _tree_size(root: Path) -> int:
+    return sum(path.stat().st_size for path in _files(root))
+
+
+def test_every_compiled_file_in_the_layer_is_linux_aarch64() -> None:
+    elf_files = {path: header for path in _files(LAYER_SITE) if (header := _elf_header(path)) is not None}
+    wrong = {
+        str(path.relative_to(LAYER_SITE)): header
+        for path, header in elf_files.items()
+        if header != (ELFCLASS64, ELFDATA2LSB, EM_AARCH64)
+    }
+    assert not wrong, f"not 64-bit little-endian AArch64 (class, encoding, e_machine): {wrong}"
+    not_elf = [str(path.relative_to(LAYER_SITE)) for path in LAYER_SITE.rglob("*.so") if path not in elf_files]
+    assert not not_elf, f"*.so files that are not ELF: {not_elf}"
+
+
+def test_extension_modules_are_tagged_for_cpython_313() -> None:
+    # Shared libraries vendored by auditwheel live in <package>.libs/ and are not extension modules.
+    modules = [path for path in LAYER_SITE.rglob("*.so") if not path.parent.name.endswith(".libs")]
+    untagged = [str(path.relative_to(LAYER_SITE)) for path in modules if not EXTENSION_TAG.search(path.name)]
+    assert not untagged, f"extension modules not built for CPython 3.13 on aarch64: {untagged}"
+    assert list((LAYER_SITE / "pydantic_core").glob("_pydantic_core.*.so")), "pydantic_core's extension is missing"
+
+
+def test_layer_holds_exactly_the_locked_versions() -> None:
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)", LAYER_LOCK.read_text(encoding="utf-8"), re.M)
+    assert pins, f"no pins found in {LAYER_LOCK}"
+    installed = {path.name.lower() for path in LAYER_SITE.glob("*.dist-info")}
+    missing = [
+        f"{name}=={version}"
+        for name, version in pins
+        if f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}.dist-info".lower() not in installed
+    ]
+    assert not missing, f"locked but not in the layer: {missing}"
+    assert len(installed) == len(pins), f"the layer holds distributions that are not locked: {sorted(installed)}"
+
+
+def test_built_template_targets_arm64_python313() -> None:
+    template = _load_built_template()
+    resources = template["Resources"]
+    function_globals = template.get("Globals", {}).get("Function", {})
+
+    function = resources["UpdateProductFunction"]["Properties"]
+    assert function.get("Runtime", function_globals.get("Runtime")) == "python3.13"
+    assert function.get("Architectures", function_globals.get("Architectures")) == ["arm64"]
+
+    layer = resources["SharedLayer"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer.get("Metadata", {}).get("BuildArchitecture") == "arm64"
+    assert function["Layers"] == [{"Ref": "SharedLayer"}]
+
+
+def test_shared_package_is_in_the_layer() -> None:
+    built = LAYER_SITE / "products_api"
+    assert (built / "__init__.py").is_file(), "python/products_api is missing from the layer"
+    expected = {str(path.relative_to(SHARED_SOURCE)) for path in SHARED_SOURCE.rglob("*.py")}
+    shipped = {str(path.relative_to(built)) for path in built.rglob("*.py")}
+    missing = sorted(expected - shipped)
+    assert not missing, f"modules of layers/shared/products_api not in the layer (stale build?): {missing}"
+
+
+def test_handler_module_is_in_the_function() -> None:
+    template = _load_built_template()
+    handler = template["Resources"]["UpdateProductFunction"]["Properties"]["Handler"]
+    module = handler.rsplit(".", 1)[0].replace(".", "/")
+    assert (FUNCTION_DIR / f"{module}.py").is_file(), f"handler module {module}.py is not in the function artefact"
+    expected = {path.name for path in FUNCTION_SOURCE.glob("*.py")}
+    shipped = {path.name for path in FUNCTION_DIR.glob("*.py")}
+    missing = sorted(expected - shipped)
+    assert not missing, f"modules of functions/update_product not in the artefact (stale build?): {missing}"
+
+
+def test_nothing_lambda_cannot_use_is_shipped() -> None:
+    stale = [
+        str(path.relative_to(BUILD_DIR))
+        for root in (LAYER_SITE, FUNCTION_DIR)
+        for path in root.rglob("*")
+        if path.name == "__pycache__" or path.suffix == ".pyc"
+    ]
+    assert not stale, f"bytecode compiled by the build host: {stale}"
+    assert not (LAYER_SITE / "pycountry" / "locales").exists(), "pycountry's translations should be trimmed"
+    assert not (LAYER_SITE / "bin").exists(), "console scripts with the build host's shebang should be trimmed"
+    total = _tree_size(LAYER_SITE.parent) + _tree_size(FUNCTION_DIR)
+    assert total < LAMBDA_UNZIPPED_LIMIT, f"function and layer are {total} bytes unzipped, over Lambda's limit"
+
+
+def test_pycountry_resolves_languages_from_the_layer(tmp_path: Path) -> None:
+    # -S keeps this virtualenv's own pycountry off sys.path; pycountry is pure Python, so the arm64 build imports.
+    code = "import pycountry; print(pycountry.__file__); print(pycountry.languages.get(alpha_2='en').name)"
+    env = {**os.environ, "PYTHONPATH": str(LAYER_SITE), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    location, name = result.stdout.splitlines()
+    assert Path(location).is_relative_to(LAYER_SITE), f"pycountry was imported from {location}, not the layer"
+    assert name == "English"
