@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, NoReturn
 
 import simplejson
@@ -87,13 +87,17 @@ def canonical(value: Any) -> str:
     return simplejson.dumps(_normalise_numbers(value), use_decimal=True, sort_keys=True, separators=(",", ":"))
 
 
+def exact_normalise(number: Decimal) -> Decimal:
+    """Strip trailing zeros without rounding: normalize() alone rounds to the context's 28 digits."""
+    return number.normalize(Context(prec=max(1, len(number.as_tuple().digits))))
+
+
 def _normalise_numbers(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int | Decimal):
-        number = Decimal(value)
-        # normalize() turns 1.0 and 1 into one spelling; 0 and -0 stay apart only by sign, so fold them.
-        return Decimal(0) if number == 0 else number.normalize()
+        # 1.0 and 1 become one spelling; -0 and 0 too.
+        return Decimal(0) if value == 0 else exact_normalise(Decimal(value))
     if isinstance(value, dict):
         return {key: _normalise_numbers(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -77,8 +77,7 @@ def _number_fits(number: int | Decimal) -> bool:
         return False
     if decimal == 0:
         return True
-    normalised = decimal.normalize()
-    digits = len(normalised.as_tuple().digits)
+    digits = len(jsonio.exact_normalise(decimal).as_tuple().digits)
     return digits <= _MAX_NUMBER_DIGITS and _MIN_ADJUSTED_EXPONENT <= decimal.adjusted() <= _MAX_ADJUSTED_EXPONENT
 
 
@@ -191,6 +190,25 @@ class ProductPatch(BaseModel):
         if "sourceLocale" in sent:
             sent["sourceLocale"] = str(sent["sourceLocale"])
         return sent
+
+
+class NewProduct(BaseModel):
+    """A product to import: the response shape without `_id`, `version` and timestamps, same field rules."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: Name
+    model: ModelName
+    description: Description | None = None
+    default_field_values: DefaultFieldValues = Field(default_factory=dict, alias="defaultFieldValues")
+    image_urls: ImageUrls = Field(default_factory=list, alias="imageUrls")
+    status: Status = "active"
+    source_locale: LanguageAlpha2 = Field(alias="sourceLocale")
+
+    @field_validator("source_locale", mode="before")
+    @classmethod
+    def _lower_locale(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
 
 class Product(BaseModel):

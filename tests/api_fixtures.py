@@ -1,0 +1,24 @@
+"""The `api` fixture: the real handler wired to the current backend's client, with the events' credential."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from products_api.runtime import Runtime
+from products_api.settings import load_settings
+from support import EVENT_TOKEN, Api, handler_module
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+@pytest.fixture
+def api(dynamodb_client: DynamoDBClient, table_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Api:
+    """The handler on a runtime built around the fixture's client (injected, as a container would build it)."""
+    settings = load_settings()
+    runtime = Runtime.build(settings, dynamodb_client)
+    monkeypatch.setattr(handler_module(), "get_runtime", lambda: runtime)
+    harness = Api(dynamodb_client, settings, runtime)
+    harness.add_credential(EVENT_TOKEN)
+    return harness

@@ -1,0 +1,231 @@
+"""Test support: run the real handler on HTTP API v2 events built from `events/`, with seeded data."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import simplejson
+from products_api.credentials import Credential, CredentialStore, token_hash
+from products_api.data import ProductStore
+from products_api.dynamodb import from_attribute_values, to_attribute_values
+from products_api.models import Product, company_partition, product_sort_key
+from products_api.runtime import Runtime
+from products_api.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+EVENT_PRODUCT_ID = "6650a1b2c3d4e5f6a7b8c9d0"
+EVENT_TOKEN = "tp_events_example_token_0000000000000000"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return event
+
+
+def handler_module() -> ModuleType:
+    """The function's own module, imported from its folder as Lambda does."""
+    folder = str(ROOT / "functions" / "update_product")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module("update_product")
+
+
+class FakeContext:
+    """What Powertools reads from a Lambda context; `remaining_ms` is the function's time left."""
+
+    function_name = "UpdateProductFunction"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:UpdateProductFunction"
+    log_group_name = "/aws/lambda/UpdateProductFunction"
+    log_stream_name = "stream"
+
+    def __init__(self, remaining_ms: int = 10_000) -> None:
+        self.remaining_ms = remaining_ms
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def json(self) -> Any:
+        return simplejson.loads(self.body, use_decimal=True)
+
+    def header(self, name: str) -> str | None:
+        lowered = {key.lower(): value for key, value in self.headers.items()}
+        return lowered.get(name.lower())
+
+
+def product_event(
+    product_id: str,
+    body: str | bytes | dict[str, Any] | None,
+    headers: dict[str, str] | None = None,
+    *,
+    token: str | None = EVENT_TOKEN,
+    base_event: str = "patch_product",
+) -> dict[str, Any]:
+    """An event as API Gateway sends it: `events/patch_product.json` with this path, body and headers."""
+    event = copy.deepcopy(load_event(base_event))
+    path = f"/api/v1/products/{product_id}"
+    event["rawPath"] = path
+    event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    event["pathParameters"] = {"id": product_id}
+    event_headers = {k: v for k, v in event["headers"].items() if k not in {"authorization", "content-length"}}
+    if token is not None:
+        event_headers["authorization"] = f"Bearer {token}"
+    for name, value in (headers or {}).items():
+        # API Gateway's HTTP API lower-cases header names; a None value removes the header
+        if value is None:
+            event_headers.pop(name.lower(), None)
+        else:
+            event_headers[name.lower()] = value
+    event["headers"] = event_headers
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, bytes):
+        import base64
+
+        event["body"] = base64.b64encode(body).decode("ascii")
+        event["isBase64Encoded"] = True
+    else:
+        event["body"] = body
+        event["isBase64Encoded"] = False
+    return event
+
+
+class Api:
+    """The deployed function's entry point on one backend, with helpers to seed and inspect data."""
+
+    def __init__(self, client: DynamoDBClient, settings: Settings, runtime: Runtime) -> None:
+        self.client = client
+        self.settings = settings
+        self.runtime = runtime
+        self.products = ProductStore(client, settings.products_table_name)
+        self.credentials = CredentialStore(client, settings.credentials_table_name)
+        self.handler = handler_module()
+
+    def invoke(self, event: dict[str, Any], context: FakeContext | None = None) -> ApiResponse:
+        result = self.handler.lambda_handler(event, context or FakeContext())
+        return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), result.get("body") or "")
+
+    def patch(
+        self,
+        product_id: str,
+        body: str | bytes | dict[str, Any] | None,
+        headers: dict[str, str] | None = None,
+        *,
+        token: str | None = EVENT_TOKEN,
+        context: FakeContext | None = None,
+    ) -> ApiResponse:
+        return self.invoke(product_event(product_id, body, headers, token=token), context)
+
+    def add_credential(
+        self,
+        token: str,
+        company_id: str = "ACME",
+        scopes: tuple[str, ...] = ("products:write",),
+        *,
+        kind: str = "api-key",
+        expires_at: datetime | None = None,
+        revoked: bool = False,
+    ) -> Credential:
+        """A credential with a token the test chooses (the events carry a fixed one)."""
+        now = datetime.now(UTC)
+        credential = Credential(
+            tokenHash=token_hash(token),
+            credentialId="cred_" + uuid.uuid4().hex[:16],
+            companyId=company_id,
+            kind=kind,  # type: ignore[arg-type]
+            scopes=list(scopes),
+            createdAt=now.isoformat(),
+            expiresAt=int(expires_at.timestamp()) if expires_at else None,
+            revokedAt=now.isoformat() if revoked else None,
+        )
+        self.client.put_item(
+            TableName=self.settings.credentials_table_name,
+            Item=to_attribute_values(credential.model_dump(exclude_none=True)),
+        )
+        return credential
+
+    def add_product(
+        self,
+        product_id: str | None = None,
+        company_id: str = "ACME",
+        model: str | None = None,
+        **fields: Any,
+    ) -> Product:
+        created = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+        product = Product(
+            id=product_id or uuid.uuid4().hex[:24],
+            company_id=company_id,
+            name=fields.pop("name", "Li-Ion 48V Battery Pack"),
+            model=model or f"MODEL-{uuid.uuid4().hex[:8]}",
+            description=fields.pop("description", "Original description"),
+            default_field_values=fields.pop("default_field_values", {"chemistry": "NMC", "capacityWh": 960}),
+            image_urls=fields.pop("image_urls", ["https://cdn.example.com/hero.jpg"]),
+            status=fields.pop("status", "active"),
+            source_locale=fields.pop("source_locale", "en"),
+            version=fields.pop("version", 1),
+            created_at=created,
+            updated_at=created + timedelta(days=1),
+        )
+        assert not fields, f"unknown fields {fields}"
+        self.products.create(product)
+        return product
+
+    def stored_item(self, product_id: str, company_id: str = "ACME") -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.settings.products_table_name,
+            Key=to_attribute_values({"pk": company_partition(company_id), "sk": product_sort_key(product_id)}),
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return from_attribute_values(item) if item else None
+
+    def all_items(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.settings.products_table_name, "ConsistentRead": True}
+        while True:
+            page = self.client.scan(**kwargs)
+            items.extend(from_attribute_values(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def model_locks(self, company_id: str = "ACME") -> dict[str, str]:
+        """Lock sort key -> owning product id, for one company."""
+        return {
+            item["sk"]: item["productId"]
+            for item in self.all_items()
+            if item["pk"] == company_partition(company_id) and item["sk"].startswith("MODEL#")
+        }
+
+    def idempotency_records(self) -> list[dict[str, Any]]:
+        page = self.client.scan(TableName=self.settings.idempotency_table_name, ConsistentRead=True)
+        return [from_attribute_values(item) for item in page.get("Items", [])]
+
+
+def exact(value: str) -> Decimal:
+    return Decimal(value)
