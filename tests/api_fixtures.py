@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from products_api.dynamodb import make_client
 from products_api.runtime import Runtime
 from products_api.settings import load_settings
 from support import EVENT_TOKEN, Api, handler_module
@@ -15,10 +16,13 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def api(dynamodb_client: DynamoDBClient, table_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Api:
-    """The handler on a runtime built around the fixture's client (injected, as a container would build it)."""
+    """The handler on a runtime injected with a client made as a container makes it (timeouts, retry mode),
+    pointed at this test's backend by the environment (AWS_ENDPOINT_URL_DYNAMODB, or moto's interception).
+    """
     settings = load_settings()
-    runtime = Runtime.build(settings, dynamodb_client)
+    client = make_client(settings)
+    runtime = Runtime.build(settings, client)
     monkeypatch.setattr(handler_module(), "get_runtime", lambda: runtime)
-    harness = Api(dynamodb_client, settings, runtime)
+    harness = Api(client, settings, runtime)
     harness.add_credential(EVENT_TOKEN)
     return harness

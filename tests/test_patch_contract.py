@@ -173,6 +173,8 @@ def test_charset_parameter_is_accepted(api: Api, product: Any) -> None:
         ({"defaultFieldValues": None}, "defaultFieldValues", "must not be null"),
         ({"defaultFieldValues": []}, "defaultFieldValues", "dictionary"),
         ({"defaultFieldValues": {"blob": "x" * (33 * 1024)}}, "defaultFieldValues", "32768 bytes"),
+        ({"defaultFieldValues": {"": 1}}, "defaultFieldValues", "must not be empty"),
+        ({"defaultFieldValues": {"a": [{"b": {"": None}}]}}, "defaultFieldValues", "must not be empty"),
         ({"imageUrls": None}, "imageUrls", "must not be null"),
         ({"imageUrls": "https://a.example/x.jpg"}, "imageUrls", "list"),
         ({"imageUrls": [f"https://cdn.example.com/{n}.jpg" for n in range(21)]}, "imageUrls", "at most 20"),

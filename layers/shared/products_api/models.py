@@ -90,6 +90,9 @@ def _check_json_tree(value: dict[str, Any]) -> dict[str, Any]:
                 raise PydanticCustomError(
                     "too_deep", "must be at most {max} levels deep", {"max": MAX_DEFAULT_FIELD_VALUES_DEPTH}
                 )
+            if isinstance(item, dict) and "" in item:
+                # DynamoDB refuses empty attribute names, at any depth of a map
+                raise PydanticCustomError("empty_member_name", "member names must not be empty")
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
         elif isinstance(item, int | Decimal) and not isinstance(item, bool) and not _number_fits(item):
