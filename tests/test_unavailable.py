@@ -8,10 +8,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.retries import standard
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
-
+from botocore.retries import standard
 from support import EVENT_PRODUCT_ID, Api
 
 # Faults are injected in botocore's before-send hook; moto answers requests in its own way and would still apply
@@ -29,7 +28,9 @@ class _Raw:
 
 def _error_response(status: int, code: str) -> AWSResponse:
     body = f'{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"injected"}}'.encode()
-    return AWSResponse("https://dynamodb.local", status, {"x-amzn-requestid": "injected"}, _Raw(body))
+    headers = HTTPHeaders()
+    headers["x-amzn-requestid"] = "injected"
+    return AWSResponse("https://dynamodb.local", status, headers, _Raw(body))
 
 
 @contextmanager
@@ -49,7 +50,8 @@ def failing(api: Api, operation: str, make_failure: Callable[[], AWSResponse | E
         return None
 
     events = api.client.meta.events
-    events.register_first("before-send.dynamodb", before_send, unique_id="inject-failure")
+    # botocore's stubs type handlers as returning None; a before-send handler may answer in place of the network
+    events.register_first("before-send.dynamodb", before_send, unique_id="inject-failure")  # type: ignore[arg-type]
     try:
         yield attempts
     finally:
