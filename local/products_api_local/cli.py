@@ -21,7 +21,7 @@ from products_api.credentials import CredentialStore
 from products_api.data import ProductStore
 from products_api.dynamodb import make_client
 from products_api.errors import DomainError, DuplicateModel, InvalidJson
-from products_api.models import NewProduct, Product, model_key
+from products_api.models import NewProduct, model_key
 from products_api.settings import ConfigurationError, Settings, load_settings
 from pydantic import ValidationError
 
@@ -72,22 +72,7 @@ def import_products(store: ProductStore, company_id: str, products: Sequence[New
     ids = []
     for product in products:
         product_id = new_object_id()
-        store.create(
-            Product(
-                id=product_id,
-                company_id=company_id,
-                name=product.name,
-                model=product.model,
-                description=product.description,
-                default_field_values=product.default_field_values,
-                image_urls=product.image_urls,
-                status=product.status,
-                source_locale=str(product.source_locale),
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        store.create(product.to_product(product_id, company_id, now))
         ids.append(product_id)
     return ids
 

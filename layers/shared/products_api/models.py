@@ -213,6 +213,23 @@ class NewProduct(BaseModel):
     def _lower_locale(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
+    def to_product(self, product_id: str, company_id: str, created_at: datetime) -> Product:
+        """The product as first stored: version 1."""
+        return Product(
+            id=product_id,
+            company_id=company_id,
+            name=self.name,
+            model=self.model,
+            description=self.description,
+            default_field_values=self.default_field_values,
+            image_urls=self.image_urls,
+            status=self.status,
+            source_locale=str(self.source_locale),
+            version=1,
+            created_at=created_at,
+            updated_at=created_at,
+        )
+
 
 class Product(BaseModel):
     """A product as the business rules see it."""
