@@ -1,0 +1,140 @@
+"""A rename reads, then writes on condition nothing moved: what happens when something does move in between."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from products_api.data import ProductStore
+from products_api.errors import ConcurrentUpdate
+from products_api.logic import utc_now as _now
+from products_api.models import Product
+from products_api.preconditions import ANY_VERSION
+from support import EVENT_PRODUCT_ID, EVENT_TOKEN, Api, product_event
+
+
+def interleave(api: Api, monkeypatch: pytest.MonkeyPatch, between: Callable[[int], None]) -> list[int]:
+    """Run `between(n)` right after the rename's n-th read, as a concurrent request would."""
+    store: ProductStore = api.runtime.patch_service._updater._store
+    original_get = store.get
+    reads: list[int] = []
+
+    def get_then_interfere(company_id: str, product_id: str) -> Product | None:
+        product = original_get(company_id, product_id)
+        reads.append(len(reads) + 1)
+        between(len(reads))
+        return product
+
+    monkeypatch.setattr(store, "get", get_then_interfere)
+    return reads
+
+
+def test_rename_retries_when_another_write_lands_between_read_and_write(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+
+    def concurrent_name_change(read: int) -> None:
+        if read == 1:
+            assert (
+                api.products.update_fields("ACME", EVENT_PRODUCT_ID, {"name": "theirs"}, ANY_VERSION, _now()).version
+                == 2
+            )
+
+    reads = interleave(api, monkeypatch, concurrent_name_change)
+    response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"})
+    assert response.status == 200, response.body
+    assert reads == [1, 2]
+    body = response.json
+    assert (body["model"], body["name"], body["version"]) == ("NEW", "theirs", 3)
+    assert api.model_locks() == {"MODEL#new": EVENT_PRODUCT_ID}
+
+
+def test_model_claimed_by_another_product_in_between_is_a_conflict(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+    other = api.add_product(model="SOMETHING")
+
+    def other_claims_the_model(read: int) -> None:
+        if read == 1:
+            assert api.products.rename(api.products.get("ACME", other.id), {"model": "WANTED"}, _now()).version == 2  # type: ignore[arg-type]
+
+    interleave(api, monkeypatch, other_claims_the_model)
+    response = api.patch(EVENT_PRODUCT_ID, {"model": "wanted"})
+    assert response.status == 409
+    assert response.json["code"] == "duplicate_model"
+    assert api.model_locks() == {"MODEL#old": EVENT_PRODUCT_ID, "MODEL#wanted": other.id}
+    assert api.stored_item(EVENT_PRODUCT_ID)["version"] == 1  # type: ignore[index]
+
+
+def test_stale_if_match_found_on_the_retry_read_is_412(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+
+    def concurrent_write(read: int) -> None:
+        if read == 1:
+            api.products.update_fields("ACME", EVENT_PRODUCT_ID, {"status": "archived"}, ANY_VERSION, _now())
+
+    interleave(api, monkeypatch, concurrent_write)
+    response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"}, {"If-Match": '"1"'})
+    assert response.status == 412
+    assert response.header("ETag") == '"2"'
+    assert api.model_locks() == {"MODEL#old": EVENT_PRODUCT_ID}
+
+
+def test_contention_that_never_ends_is_503_and_writes_nothing_of_ours(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+
+    def always_interfere(read: int) -> None:
+        api.products.update_fields("ACME", EVENT_PRODUCT_ID, {"name": f"write {read}"}, ANY_VERSION, _now())
+
+    reads = interleave(api, monkeypatch, always_interfere)
+    response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"})
+    assert response.status == 503
+    assert response.header("Retry-After") == "1"
+    assert len(reads) == api.settings.max_rename_attempts
+    assert api.model_locks() == {"MODEL#old": EVENT_PRODUCT_ID}
+    assert api.stored_item(EVENT_PRODUCT_ID)["model"] == "OLD"  # type: ignore[index]
+
+
+def test_case_only_rename_racing_a_real_rename_reads_again(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+
+    def concurrent_rename(read: int) -> None:
+        if read == 1:
+            api.products.rename(api.products.get("ACME", EVENT_PRODUCT_ID), {"model": "MOVED"}, _now())  # type: ignore[arg-type]
+
+    interleave(api, monkeypatch, concurrent_rename)
+    response = api.patch(EVENT_PRODUCT_ID, {"model": "old"})
+    # the second read sees MOVED: "old" is a real rename now, and the OLD lock was freed by the other write
+    assert response.status == 200, response.body
+    assert response.json["model"] == "old"
+    assert api.model_locks() == {"MODEL#old": EVENT_PRODUCT_ID}
+
+
+def test_store_rename_refuses_a_stale_read(api: Api) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+    stale = api.products.get("ACME", EVENT_PRODUCT_ID)
+    assert stale is not None
+    api.products.update_fields("ACME", EVENT_PRODUCT_ID, {"name": "moved on"}, ANY_VERSION, _now())
+    with pytest.raises(ConcurrentUpdate):
+        api.products.rename(stale, {"model": "NEW"}, _now())
+    assert api.model_locks() == {"MODEL#old": EVENT_PRODUCT_ID}
+
+
+def test_header_names_in_any_case_as_sam_local_may_send_them(api: Api) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+    key = str(uuid.uuid4())
+    responses = []
+    for spelling in ("Idempotency-Key", "IDEMPOTENCY-KEY"):
+        event: dict[str, Any] = product_event(EVENT_PRODUCT_ID, {"name": "x"})
+        event["headers"] = {
+            "Authorization": f"Bearer {EVENT_TOKEN}",
+            "Content-Type": "application/json",
+            spelling: key,
+        }
+        responses.append(api.invoke(event))
+    assert [r.status for r in responses] == [200, 200]
+    assert responses[1].header("Idempotent-Replayed") == "true"
