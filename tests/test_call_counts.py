@@ -1,0 +1,86 @@
+"""A PATCH is worth exactly the DynamoDB work it must do: calls per request kind, credential already cached."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from support import EVENT_PRODUCT_ID, Api
+
+
+@contextmanager
+def counting(api: Api) -> Iterator[list[str]]:
+    """The DynamoDB operations sent (every attempt), in order."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    api.client.meta.events.register("before-call.dynamodb", record, unique_id="count-calls")
+    try:
+        yield calls
+    finally:
+        api.client.meta.events.unregister("before-call.dynamodb", unique_id="count-calls")
+
+
+@pytest.fixture
+def warm_api(api: Api) -> Api:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+    assert api.patch(EVENT_PRODUCT_ID, {}).status == 200  # caches the credential, as a warm container has it
+    return api
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"name": "x", "imageUrls": []}, ["UpdateItem"]),
+        ({"model": "NEW", "name": "x"}, ["GetItem", "TransactWriteItems"]),
+        ({"model": "old"}, ["GetItem", "UpdateItem"]),
+        ({}, ["GetItem"]),
+    ],
+)
+def test_calls_per_request_kind(warm_api: Api, body: dict[str, Any], expected: list[str]) -> None:
+    with counting(warm_api) as calls:
+        assert warm_api.patch(EVENT_PRODUCT_ID, body).status == 200
+    assert calls == expected
+
+
+def test_first_request_with_a_key_then_its_replay(warm_api: Api) -> None:
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    with counting(warm_api) as first:
+        assert warm_api.patch(EVENT_PRODUCT_ID, {"name": "x"}, key).status == 200
+    # in-progress record, the product write, the completed record
+    assert first == ["PutItem", "UpdateItem", "UpdateItem"]
+    with counting(warm_api) as replay:
+        assert warm_api.patch(EVENT_PRODUCT_ID, {"name": "x"}, key).header("Idempotent-Replayed") == "true"
+    # the failed conditional put returns the record itself (ALL_OLD): no GetItem
+    assert replay == ["PutItem"]
+
+
+def test_failed_conditions_explain_themselves_without_a_read(warm_api: Api) -> None:
+    with counting(warm_api) as stale:
+        assert warm_api.patch(EVENT_PRODUCT_ID, {"name": "x"}, {"If-Match": '"7"'}).status == 412
+    with counting(warm_api) as missing:
+        assert warm_api.patch("dddddddddddddddddddddddd", {"name": "x"}).status == 404
+    assert stale == missing == ["UpdateItem"]
+
+
+def test_refused_requests_cost_nothing(warm_api: Api) -> None:
+    with counting(warm_api) as calls:
+        assert warm_api.patch(EVENT_PRODUCT_ID, {"name": ""}).status == 400
+        assert warm_api.patch("nope", {"name": "x"}).status == 400
+        assert warm_api.patch(EVENT_PRODUCT_ID, "[]").status == 400
+    assert calls == []
+
+
+def test_credential_look_up_is_cached(api: Api) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+    with counting(api) as cold:
+        api.patch(EVENT_PRODUCT_ID, {"name": "x"})
+    with counting(api) as warm:
+        api.patch(EVENT_PRODUCT_ID, {"name": "y"})
+    assert cold == ["GetItem", "UpdateItem"]
+    assert warm == ["UpdateItem"]
