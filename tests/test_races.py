@@ -39,7 +39,9 @@ def test_rename_retries_when_another_write_lands_between_read_and_write(
     def concurrent_name_change(read: int) -> None:
         if read == 1:
             assert (
-                api.products.update_fields("ACME", EVENT_PRODUCT_ID, {"name": "theirs"}, ANY_VERSION, _now()).version
+                api.products.update_fields(
+                    "ACME", EVENT_PRODUCT_ID, {"name": "theirs"}, ANY_VERSION, _now(), uuid.uuid4().hex
+                ).version
                 == 2
             )
 
@@ -58,7 +60,9 @@ def test_model_claimed_by_another_product_in_between_is_a_conflict(api: Api, mon
 
     def other_claims_the_model(read: int) -> None:
         if read == 1:
-            assert api.products.rename(api.products.get("ACME", other.id), {"model": "WANTED"}, _now()).version == 2  # type: ignore[arg-type]
+            current = api.products.get("ACME", other.id)
+            assert current is not None
+            assert api.products.rename(current, {"model": "WANTED"}, _now(), uuid.uuid4().hex).version == 2
 
     interleave(api, monkeypatch, other_claims_the_model)
     response = api.patch(EVENT_PRODUCT_ID, {"model": "wanted"})
@@ -73,7 +77,9 @@ def test_stale_if_match_found_on_the_retry_read_is_412(api: Api, monkeypatch: py
 
     def concurrent_write(read: int) -> None:
         if read == 1:
-            api.products.update_fields("ACME", EVENT_PRODUCT_ID, {"status": "archived"}, ANY_VERSION, _now())
+            api.products.update_fields(
+                "ACME", EVENT_PRODUCT_ID, {"status": "archived"}, ANY_VERSION, _now(), uuid.uuid4().hex
+            )
 
     interleave(api, monkeypatch, concurrent_write)
     response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"}, {"If-Match": '"1"'})
@@ -88,7 +94,9 @@ def test_contention_that_never_ends_is_503_and_writes_nothing_of_ours(
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
 
     def always_interfere(read: int) -> None:
-        api.products.update_fields("ACME", EVENT_PRODUCT_ID, {"name": f"write {read}"}, ANY_VERSION, _now())
+        api.products.update_fields(
+            "ACME", EVENT_PRODUCT_ID, {"name": f"write {read}"}, ANY_VERSION, _now(), uuid.uuid4().hex
+        )
 
     reads = interleave(api, monkeypatch, always_interfere)
     response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"})
@@ -104,7 +112,9 @@ def test_case_only_rename_racing_a_real_rename_reads_again(api: Api, monkeypatch
 
     def concurrent_rename(read: int) -> None:
         if read == 1:
-            api.products.rename(api.products.get("ACME", EVENT_PRODUCT_ID), {"model": "MOVED"}, _now())  # type: ignore[arg-type]
+            current = api.products.get("ACME", EVENT_PRODUCT_ID)
+            assert current is not None
+            api.products.rename(current, {"model": "MOVED"}, _now(), uuid.uuid4().hex)
 
     interleave(api, monkeypatch, concurrent_rename)
     response = api.patch(EVENT_PRODUCT_ID, {"model": "old"})
@@ -118,9 +128,9 @@ def test_store_rename_refuses_a_stale_read(api: Api) -> None:
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     stale = api.products.get("ACME", EVENT_PRODUCT_ID)
     assert stale is not None
-    api.products.update_fields("ACME", EVENT_PRODUCT_ID, {"name": "moved on"}, ANY_VERSION, _now())
+    api.products.update_fields("ACME", EVENT_PRODUCT_ID, {"name": "moved on"}, ANY_VERSION, _now(), uuid.uuid4().hex)
     with pytest.raises(ConcurrentUpdate):
-        api.products.rename(stale, {"model": "NEW"}, _now())
+        api.products.rename(stale, {"model": "NEW"}, _now(), uuid.uuid4().hex)
     assert api.model_locks() == {"MODEL#old": EVENT_PRODUCT_ID}
 
 

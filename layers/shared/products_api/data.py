@@ -55,17 +55,20 @@ class ProductStore:
         changes: dict[str, Any],
         version_condition: VersionCondition,
         updated_at: datetime,
+        write_id: str,
         *,
         expected_model_key: str | None = None,
     ) -> Product:
         """One conditional UpdateItem. Fields not in `changes` are untouched, so concurrent patches of
         different fields both apply. The failed condition's ALL_OLD image tells 404 from 412 without a read.
         """
-        expression, names, values = _update_expression(changes, updated_at)
+        expression, names, values = _update_expression(changes, updated_at, write_id)
         names["#pk"] = "pk"
         conditions = [
             # the product exists: UpdateItem would otherwise create it
             "attribute_exists(#pk)",
+            # this write is not applied yet: a retry after a lost response must not count it twice
+            "(attribute_not_exists(#writeId) OR #writeId <> :writeId)",
         ]
         version_clause = version_condition.expression("#version", values)
         if version_clause:
@@ -93,13 +96,17 @@ class ProductStore:
             old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
             if not old:
                 raise ProductNotFound(product_id) from exc
-            current = ProductItem.model_validate(from_attribute_values(old)).to_product()
+            stored = ProductItem.model_validate(from_attribute_values(old))
+            current = stored.to_product()
+            if stored.writeId == write_id:
+                # an earlier attempt of this very write got through: its result is the answer
+                return current
             if not version_condition.matches(current.version):
                 raise PreconditionFailed(stale_version_message(current.version), current.etag) from exc
             raise ConcurrentUpdate(product_id) from exc
         return ProductItem.model_validate(from_attribute_values(response["Attributes"])).to_product()
 
-    def rename(self, current: Product, changes: dict[str, Any], updated_at: datetime) -> Product:
+    def rename(self, current: Product, changes: dict[str, Any], updated_at: datetime, write_id: str) -> Product:
         """Move the model lock and update the product in one transaction.
 
         `current` is what a consistent read returned; the transaction holds only while the product is still
@@ -107,7 +114,7 @@ class ProductStore:
         """
         updated = current.with_changes(changes, updated_at)
         partition = company_partition(current.company_id)
-        expression, names, values = _update_expression(changes, updated_at)
+        expression, names, values = _update_expression(changes, updated_at, write_id)
         names["#pk"] = "pk"
         values[":readVersion"] = current.version
         transaction: list[TransactWriteItemTypeDef] = [
@@ -200,11 +207,15 @@ class ProductStore:
             raise
 
 
-def _update_expression(changes: dict[str, Any], updated_at: datetime) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """SET what the patch sends, REMOVE what it clears, and count the write in version and updatedAt."""
-    names = {"#version": "version", "#updatedAt": "updatedAt"}
-    values: dict[str, Any] = {":one": 1, ":updatedAt": format_timestamp(updated_at)}
-    assignments = ["#version = #version + :one", "#updatedAt = :updatedAt"]
+def _update_expression(
+    changes: dict[str, Any], updated_at: datetime, write_id: str
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """SET what the patch sends, REMOVE what it clears, count the write in version and updatedAt, and mark
+    it with its write id.
+    """
+    names = {"#version": "version", "#updatedAt": "updatedAt", "#writeId": "writeId"}
+    values: dict[str, Any] = {":one": 1, ":updatedAt": format_timestamp(updated_at), ":writeId": write_id}
+    assignments = ["#version = #version + :one", "#updatedAt = :updatedAt", "#writeId = :writeId"]
     removals = []
     for position, (attribute, value) in enumerate(sorted(changes.items())):
         names[f"#f{position}"] = attribute

@@ -26,6 +26,8 @@ class UpdateCommand:
     product_id: str
     patch: ProductPatch
     version_condition: VersionCondition
+    # Identifies this write across retries: derived from the Idempotency-Key, else unique per request.
+    write_id: str
 
 
 class ProductUpdater:
@@ -41,7 +43,12 @@ class ProductUpdater:
             return self._current(command)
         if "model" not in changes:
             return self._store.update_fields(
-                command.company_id, command.product_id, changes, command.version_condition, self._clock()
+                command.company_id,
+                command.product_id,
+                changes,
+                command.version_condition,
+                self._clock(),
+                command.write_id,
             )
         return self._rename(command, changes)
 
@@ -66,9 +73,10 @@ class ProductUpdater:
                         changes,
                         command.version_condition,
                         self._clock(),
+                        command.write_id,
                         expected_model_key=current.model_key,
                     )
-                return self._store.rename(current, changes, self._clock())
+                return self._store.rename(current, changes, self._clock(), command.write_id)
             except ConcurrentUpdate:
                 continue
         raise ConcurrentUpdate(command.product_id)

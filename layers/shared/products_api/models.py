@@ -304,6 +304,8 @@ class ProductItem(BaseModel):
     version: int
     createdAt: str  # noqa: N815
     updatedAt: str  # noqa: N815
+    # Which write made this version: lets a retried write recognise that it already happened.
+    writeId: str | None = None  # noqa: N815
 
     def to_product(self) -> Product:
         return Product(

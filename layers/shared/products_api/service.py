@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -39,6 +41,13 @@ KEPT_ERRORS = (ProductNotFound, DuplicateModel, PreconditionFailed)
 # Part of every record's key: renaming or moving the function must not orphan the records.
 IDEMPOTENCY_KEY_PREFIX = "products-api#patch-product"
 METHOD = "PATCH"
+
+
+def write_id_for(company_id: str, idempotency_key: str | None) -> str:
+    """The same for every run of one Idempotency-Key, so a re-run after a lost record finds its write done."""
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{company_id}#{idempotency_key}".encode()).hexdigest()[:32]
 
 
 def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
@@ -96,6 +105,7 @@ class PatchProductService:
             product_id=request.product_id,
             patch=request.patch,
             version_condition=request.version_condition,
+            write_id=write_id_for(principal.company_id, request.idempotency_key),
         )
         outcomes: list[Outcome] = []
         if request.idempotency_key is None:
