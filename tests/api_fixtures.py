@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import boto3
 import pytest
 from products_api.dynamodb import make_client
 from products_api.runtime import Runtime
@@ -15,12 +16,17 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def api(dynamodb_client: DynamoDBClient, table_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Api:
+def api(
+    dynamodb_client: DynamoDBClient,
+    table_env: dict[str, str],
+    boto3_session: boto3.Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Api:
     """The handler on a runtime injected with a client made as a container makes it (timeouts, retry mode),
     pointed at this test's backend by the environment (AWS_ENDPOINT_URL_DYNAMODB, or moto's interception).
     """
     settings = load_settings()
-    client = make_client(settings)
+    client = make_client(settings, boto3_session)
     runtime = Runtime.build(settings, client)
     monkeypatch.setattr(handler_module(), "get_runtime", lambda: runtime)
     harness = Api(client, settings, runtime)

@@ -36,7 +36,7 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-def make_client(settings: Settings) -> DynamoDBClient:
+def make_client(settings: Settings, session: boto3.Session | None = None) -> DynamoDBClient:
     """One client per container: explicit timeouts so a slow DynamoDB fails within the Lambda's time."""
     config = Config(
         connect_timeout=settings.dynamodb_connect_timeout_seconds,
@@ -44,7 +44,7 @@ def make_client(settings: Settings) -> DynamoDBClient:
         retries={"mode": "standard", "total_max_attempts": settings.dynamodb_max_attempts},
         tcp_keepalive=True,
     )
-    return boto3.client("dynamodb", config=config)
+    return (session or boto3.Session()).client("dynamodb", config=config)
 
 
 def to_attribute_values(values: dict[str, Any]) -> dict[str, AttributeValueTypeDef]:

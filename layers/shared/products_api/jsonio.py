@@ -64,11 +64,15 @@ def parse_object(raw: bytes) -> dict[str, Any]:
         document = simplejson.loads(
             text,
             use_decimal=True,
+            # integers as Decimal too: int() refuses more than 4300 digits, Decimal has no such limit
+            parse_int=Decimal,
             object_pairs_hook=_object_without_duplicates,
             parse_constant=_reject_constant,
         )
     except simplejson.JSONDecodeError as exc:
         raise InvalidJson(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except ValueError as exc:
+        raise InvalidJson("body is not valid JSON: a number cannot be read") from exc
     except RecursionError as exc:
         raise InvalidJson(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep") from exc
     if not isinstance(document, dict):
