@@ -180,6 +180,8 @@ def test_charset_parameter_is_accepted(api: Api, product: Any) -> None:
         ({"imageUrls": [f"https://cdn.example.com/{n}.jpg" for n in range(21)]}, "imageUrls", "at most 20"),
         ({"imageUrls": ["ftp://cdn.example.com/a.jpg"]}, "imageUrls", "http or https"),
         ({"imageUrls": ["/relative.jpg"]}, "imageUrls", "http or https"),
+        ({"imageUrls": ["https:cdn.example.com/a.jpg"]}, "imageUrls", "http or https"),
+        ({"imageUrls": ["https:/cdn.example.com/a.jpg"]}, "imageUrls", "http or https"),
         ({"imageUrls": ["https://cdn.example.com/" + "a" * 2040]}, "imageUrls", "at most 2048"),
         ({"imageUrls": ["https://a.example/1.jpg", "https://a.example/1.jpg"]}, "imageUrls", "repeats"),
         ({"imageUrls": ["https://a.example/a b.jpg"]}, "imageUrls", "whitespace"),

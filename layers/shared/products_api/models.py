@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -53,12 +55,16 @@ def _multi_line(value: str) -> str:
 
 
 _http_url_adapter: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+_ABSOLUTE_HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
 
 
 def _image_url(value: str) -> str:
     """Validate with pydantic's URL parser but keep the client's spelling, which is what it will compare."""
     if len(value) > MAX_URL_LENGTH:
         raise PydanticCustomError("url_too_long", "must be at most {max} characters", {"max": MAX_URL_LENGTH})
+    if not _ABSOLUTE_HTTP_URL.match(value):
+        # the URL parser alone forgives `https:host` and `https:/host`; the contract asks for absolute URLs
+        raise PydanticCustomError("url_scheme", "must be an absolute http or https URL (http://… or https://…)")
     if any(char.isspace() or unicodedata.category(char) == "Cc" for char in value):
         raise PydanticCustomError("url_whitespace", "must not contain whitespace or control characters")
     try:
@@ -112,6 +118,25 @@ def _check_json_tree(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def _omit_null(schema: dict[str, Any]) -> None:
+    """JSON schema of an optional key that is left out, never sent as null: no null branch, no default."""
+    schema.pop("default", None)
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+
+
+def _patch_json_schema(schema: dict[str, Any]) -> None:
+    """A PATCH body: an omitted key is left alone (no default); null is refused except where it clears a field."""
+    for name, prop in schema.get("properties", {}).items():
+        if name in _NULLABLE_FIELDS:
+            prop.pop("default", None)
+        else:
+            _omit_null(prop)
+
+
 def _unique_urls(urls: list[str]) -> list[str]:
     seen: set[str] = set()
     for position, url in enumerate(urls):
@@ -123,17 +148,45 @@ def _unique_urls(urls: list[str]) -> list[str]:
     return urls
 
 
+# For the JSON schema only (pydantic does not enforce them): no control characters, and something besides
+# whitespace. Slightly stricter than the validators for leading/trailing tabs or newlines, which they trim.
+_SINGLE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+_MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_single_line)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_single_line),
+    Field(json_schema_extra={"pattern": _SINGLE_LINE_PATTERN}),
 ]
 ModelName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_single_line)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_single_line),
+    Field(json_schema_extra={"pattern": _SINGLE_LINE_PATTERN}),
 ]
-Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_multi_line)]
-ImageUrl = Annotated[str, AfterValidator(_image_url)]
-ImageUrls = Annotated[list[ImageUrl], Field(max_length=MAX_IMAGE_URLS), AfterValidator(_unique_urls)]
+Description = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    AfterValidator(_multi_line),
+    Field(json_schema_extra={"pattern": _MULTI_LINE_PATTERN}),
+]
+ImageUrl = Annotated[
+    str,
+    AfterValidator(_image_url),
+    WithJsonSchema(
+        {"type": "string", "format": "uri", "maxLength": MAX_URL_LENGTH, "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$"}
+    ),
+]
+ImageUrls = Annotated[
+    list[ImageUrl],
+    Field(max_length=MAX_IMAGE_URLS, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_unique_urls),
+]
 DefaultFieldValues = Annotated[dict[str, Any], AfterValidator(_check_json_tree)]
 Status = Literal["active", "archived"]
+# Checked against ISO 639-1 by LanguageAlpha2 (case-insensitively: the validators lower it first).
+SourceLocale = Annotated[LanguageAlpha2, WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2}$"})]
 
 
 def model_key(model: str) -> str:
@@ -150,7 +203,7 @@ class ProductPatch(BaseModel):
         validate_by_alias=True,
         strict=True,
         frozen=True,
-        json_schema_extra={"additionalProperties": False},
+        json_schema_extra=_patch_json_schema,
     )
 
     name: Name | None = Field(default=None, description="Display name; trimmed, then 1-200 characters.")
@@ -170,7 +223,7 @@ class ProductPatch(BaseModel):
         description="Replaces the whole array: at most 20 distinct absolute http(s) URLs of at most 2048 characters.",
     )
     status: Status | None = Field(default=None, description="active or archived.")
-    source_locale: LanguageAlpha2 | None = Field(
+    source_locale: SourceLocale | None = Field(
         default=None, alias="sourceLocale", description="ISO 639-1 language code, case-insensitive, stored lower case."
     )
 
@@ -206,7 +259,7 @@ class NewProduct(BaseModel):
     default_field_values: DefaultFieldValues = Field(default_factory=dict, alias="defaultFieldValues")
     image_urls: ImageUrls = Field(default_factory=list, alias="imageUrls")
     status: Status = "active"
-    source_locale: LanguageAlpha2 = Field(alias="sourceLocale")
+    source_locale: SourceLocale = Field(alias="sourceLocale")
 
     @field_validator("source_locale", mode="before")
     @classmethod
@@ -366,12 +419,16 @@ class ProductResponse(BaseModel):
     model: str
     description: str | None
     default_field_values: dict[str, Any] = Field(alias="defaultFieldValues")
-    image_urls: list[str] = Field(alias="imageUrls")
+    image_urls: list[str] = Field(alias="imageUrls", json_schema_extra={"items": {"type": "string", "format": "uri"}})
     status: Status
-    source_locale: str = Field(alias="sourceLocale")
+    source_locale: str = Field(alias="sourceLocale", json_schema_extra={"pattern": "^[a-z]{2}$"})
     version: int = Field(ge=1)
-    created_at: str = Field(alias="createdAt", examples=["2026-05-01T09:00:00.000Z"])
-    updated_at: str = Field(alias="updatedAt", examples=["2026-05-09T15:30:00.000Z"])
+    created_at: str = Field(
+        alias="createdAt", examples=["2026-05-01T09:00:00.000Z"], json_schema_extra={"format": "date-time"}
+    )
+    updated_at: str = Field(
+        alias="updatedAt", examples=["2026-05-09T15:30:00.000Z"], json_schema_extra={"format": "date-time"}
+    )
 
     @classmethod
     def from_product(cls, product: Product) -> ProductResponse:
@@ -403,5 +460,7 @@ class ErrorResponse(BaseModel):
 
     error: str = Field(description="A human sentence.")
     code: str = Field(description="Stable, for programs.")
-    details: list[ErrorDetail] | None = Field(default=None, description="Only for validation_error: one per field.")
+    details: list[ErrorDetail] | None = Field(
+        default=None, description="Only for validation_error: one per field.", json_schema_extra=_omit_null
+    )
     requestId: str  # noqa: N815  # the contract's spelling

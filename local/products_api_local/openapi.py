@@ -1,0 +1,663 @@
+"""The OpenAPI 3.1 document of the products API (`docs/openapi.json`), generated from the code.
+
+    python -m products_api_local.openapi            # print the document
+    python -m products_api_local.openapi --write    # write docs/openapi.json
+    python -m products_api_local.openapi --check    # exit 1, with a diff, when docs/openapi.json is stale
+
+Nothing the code already knows is written twice here:
+
+- the schemas are the pydantic models' own JSON schemas (`ProductPatch` in validation mode, `ProductResponse` and
+  `ErrorResponse` in serialization mode, by alias), gathered with `models_json_schema` into `components/schemas`;
+- the error responses come from running `products_api.http.error_outcome` on one instance of every exception of its
+  error table (`_ERRORS`) and on an unexpected exception (500): statuses, `code` values and headers are what the
+  code sends, and a header is marked required when every instance of its status sends it;
+- the responses that carry `Idempotent-Replayed` are those of the outcomes the service keeps (`KEPT_ERRORS`);
+- the path and method are checked against both the HttpApi events of `template.yaml` and the handler's Powertools
+  routes, and the finished document is parsed with Powertools' OpenAPI models.
+
+What is written here is prose: what each `code` means to a client (an error code without a sentence, or a sentence
+for a code the code no longer sends, stops the generation), and the header descriptions.
+
+The request body is described, not validated, by this document: the handler parses the JSON itself (exact decimals,
+duplicate member names) and validates it with `ProductPatch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import importlib.metadata
+import json
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+from products_api import http as api_http
+from products_api import service
+from products_api.errors import (
+    DomainError,
+    FieldProblem,
+    InsufficientScope,
+    PreconditionFailed,
+    Unauthorized,
+    ValidationFailed,
+)
+from products_api.models import READ_ONLY_FIELDS, ErrorResponse, Product, ProductPatch, ProductResponse
+from products_api.settings import Settings
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from products_api_local.template import load_template, project_root
+
+OPENAPI_VERSION = "3.1.0"
+TITLE = "Products API"
+DISTRIBUTION = "products-api"
+DOCUMENT_FILE = Path("docs") / "openapi.json"
+WRITE_COMMAND = ".venv/bin/python -m products_api_local.openapi --write"
+
+PATH = "/api/v1/products/{id}"
+METHOD = "patch"
+OPERATION_ID = "updateProduct"
+SECURITY_SCHEME = "bearer"
+SCHEMA_REF = "#/components/schemas/{model}"
+
+# The handler's folder and module, as Lambda imports it (template.yaml: CodeUri and Handler).
+HANDLER_FOLDER = Path("functions") / "update_product"
+HANDLER_MODULE = "update_product"
+
+SERVERS: list[dict[str, Any]] = [
+    {"url": "http://127.0.0.1:3000", "description": "local runner (make serve)"},
+    {
+        "url": "https://{apiId}.execute-api.{region}.amazonaws.com",
+        "description": "deployed stack: the stack output ApiUrl ($default stage)",
+        "variables": {
+            "apiId": {"default": "abcde12345", "description": "id of the stack's HttpApi (ProductsHttpApi)"},
+            "region": {"default": "eu-west-1", "description": "AWS region of the stack"},
+        },
+    },
+]
+
+# RFC 9110's reason phrases, written out so the document does not depend on the Python version's HTTPStatus.
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+# What each `code` tells a client. Every code the code sends needs a sentence here, and only those.
+_CODE_MEANINGS = {
+    "invalid_id": "the path `id` is not a 24-character hexadecimal ObjectId.",
+    "invalid_json": (
+        "the body is not one JSON object in UTF-8, or it repeats a member name, or a number in it is `NaN` or "
+        "`Infinity`."
+    ),
+    "validation_error": (
+        "a field breaks a rule of the request body schema, or a key is unknown or read-only. `details` lists every "
+        "problem at once, one entry per field."
+    ),
+    "invalid_idempotency_key": "the `Idempotency-Key` header is not a UUID version 4.",
+    "unauthorized": "the credential is missing, malformed, unknown, revoked or expired.",
+    "insufficient_scope": "the credential is valid but lacks the scope the operation needs.",
+    "not_found": (
+        "no product with this id belongs to the caller's company (another company's product is not found either)."
+    ),
+    "duplicate_model": "another product of the caller's company (active or archived) already has this `model`.",
+    "idempotency_in_progress": (
+        "a request with the same `Idempotency-Key` is still being processed: retry after `Retry-After` seconds."
+    ),
+    "precondition_failed": (
+        "`If-Match` does not name the product's current version, or it is not `*` or a list of entity tags."
+    ),
+    "payload_too_large": f"the body is larger than {api_http.MAX_BODY_BYTES // 1024} KiB.",
+    "unsupported_media_type": "the body is not sent as `application/json` (UTF-8).",
+    "idempotency_key_reused": "the `Idempotency-Key` was used before with a different body, product or method.",
+    "unavailable": (
+        "the database stayed unavailable, or the product kept being changed by other requests, after retries; "
+        "nothing was written: retry after `Retry-After` seconds (with the same `Idempotency-Key`)."
+    ),
+    "internal_error": "an unexpected error; the answer carries no stack trace or internal names.",
+}
+
+
+@dataclass(frozen=True)
+class _Reserved:
+    status: int
+    code: str
+    meaning: str
+    # (name, example value) of the headers it will always send
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+# In the contract, not sent by the code yet. Documented so clients handle them from day one; an entry the code
+# already sends is an error (the test suite says so), so it cannot stay marked "not sent yet" by mistake.
+RESERVED: tuple[_Reserved, ...] = (
+    _Reserved(
+        429,
+        "rate_limited",
+        "the company's write rate is exceeded: retry after `Retry-After` seconds. Reserved: not sent yet.",
+        (("Retry-After", "1"),),
+    ),
+)
+
+# Header descriptions, by header and status. A header the code sends without a description here stops the generation.
+_HEADER_DOCS: dict[tuple[str, int], str] = {
+    ("ETag", 200): (
+        'The product\'s version as a strong entity tag, such as `"4"`: send it in `If-Match` to update only that '
+        "version."
+    ),
+    ("ETag", 412): (
+        "The product's current version as a strong entity tag, when the product exists and `If-Match` was "
+        "well-formed: read the product again, or send this tag to overwrite it."
+    ),
+    ("WWW-Authenticate", 401): (
+        'The Bearer challenge (RFC 6750); with `error="invalid_token"` when a token was sent but refused.'
+    ),
+    ("WWW-Authenticate", 403): 'The Bearer challenge with `error="insufficient_scope"` and the `scope` needed.',
+    ("Retry-After", 409): "Seconds to wait before retrying; sent with `idempotency_in_progress` only.",
+    ("Retry-After", 429): "Seconds to wait before retrying.",
+    ("Retry-After", 503): "Seconds to wait before retrying.",
+}
+_HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ETag": {"type": "string", "pattern": '^"[0-9]+"$'},
+    "Retry-After": {"type": "integer", "minimum": 0},
+}
+
+# The product of CONTRACT.md's example: the 200 example of the document.
+_EXAMPLE_PRODUCT = Product(
+    id="6650a1b2c3d4e5f6a7b8c9d0",
+    company_id="example-company",
+    name="Li-Ion 48V Battery Pack (revised)",
+    model="LI-48V-20AH",
+    description=None,
+    default_field_values={"chemistry": "NMC", "capacityWh": 960},
+    image_urls=["https://cdn.example.com/new-hero.jpg"],
+    status="active",
+    source_locale="en",
+    version=4,
+    created_at=datetime(2026, 5, 1, 9, 0, tzinfo=UTC),
+    updated_at=datetime(2026, 5, 9, 15, 30, tzinfo=UTC),
+)
+_EXAMPLE_PATCH = {
+    "name": "Li-Ion 48V Battery Pack (revised)",
+    "description": None,
+    "imageUrls": ["https://cdn.example.com/new-hero.jpg"],
+}
+_EXAMPLE_REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+_EXAMPLE_PROBLEMS = [FieldProblem(field="imageUrls", message="at most 20 items")]
+
+# `products_api.http` matches Idempotency-Key case-insensitively after trimming; JSON Schema patterns have no flags.
+IDEMPOTENCY_KEY_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+
+
+class OpenApiError(RuntimeError):
+    """The document cannot be generated: the code, the template and this module disagree."""
+
+
+# --- routes ------------------------------------------------------------------------------------------------------
+
+
+def template_routes(template: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(path, lower-case method) of every HttpApi event of every function in the template, sorted."""
+    routes: set[tuple[str, str]] = set()
+    for resource in (template.get("Resources") or {}).values():
+        if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in ((resource.get("Properties") or {}).get("Events") or {}).values():
+            if not isinstance(event, Mapping) or event.get("Type") != "HttpApi":
+                continue
+            properties = event.get("Properties") or {}
+            # SAM's defaults: an HttpApi event without Path and Method is the catch-all route.
+            routes.add((str(properties.get("Path", "$default")), str(properties.get("Method", "ANY")).lower()))
+    return sorted(routes)
+
+
+def handler_module() -> ModuleType:
+    """The function's module, imported from its folder as Lambda does."""
+    folder = str(project_root() / HANDLER_FOLDER)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(HANDLER_MODULE)
+
+
+def handler_routes() -> list[tuple[str, str]]:
+    """(path, lower-case method) of the handler's Powertools routes, path parameters as `{name}`, sorted."""
+    schema = handler_module().app.get_openapi_schema()
+    paths = schema.model_dump(by_alias=True, exclude_none=True).get("paths") or {}
+    methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+    return sorted((path, method) for path, item in paths.items() for method in item if method in methods)
+
+
+def route_shape(path: str) -> str:
+    """A path with its parameter names dropped: `/a/{id}` and `/a/{product_id}` are the same route."""
+    return re.sub(r"\{[^}/]*\}", "{}", path)
+
+
+def check_routes(document_routes: Sequence[tuple[str, str]]) -> None:
+    """The document's routes are the template's (names included) and the handler's (parameter names aside)."""
+    template = template_routes(load_template())
+    if sorted(document_routes) != template:
+        raise OpenApiError(
+            f"the document describes {sorted(document_routes)} but template.yaml's HttpApi events are {template}: "
+            "describe the new routes in products_api_local.openapi"
+        )
+    handler = sorted((route_shape(path), method) for path, method in handler_routes())
+    shapes = sorted((route_shape(path), method) for path, method in template)
+    if handler != shapes:
+        raise OpenApiError(f"the handler routes {handler} but template.yaml's HttpApi events are {shapes}")
+
+
+# --- schemas -----------------------------------------------------------------------------------------------------
+
+
+def component_schemas() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The `$ref` of each model, and `components/schemas`, from the models' own JSON schemas."""
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (ProductPatch, "validation"),
+        (ProductResponse, "serialization"),
+        (ErrorResponse, "serialization"),
+    ]
+    refs, definitions = models_json_schema(models, by_alias=True, ref_template=SCHEMA_REF)
+    schemas: dict[str, Any] = definitions.get("$defs", {})
+    patch_ref = refs[(ProductPatch, "validation")]["$ref"]
+    _describe_patch_semantics(schemas[patch_ref.rsplit("/", 1)[1]])
+    return {model.__name__: refs[(model, mode)] for model, mode in models}, schemas
+
+
+def _accepts_null(alias: str) -> bool:
+    try:
+        ProductPatch.model_validate({alias: None})
+    except ValidationError:
+        return False
+    return True
+
+
+def _describe_patch_semantics(schema: dict[str, Any]) -> None:
+    """What pydantic cannot know about a PATCH body, made true to the model's behaviour.
+
+    Every field of `ProductPatch` is typed `X | None = None` so that an omitted key can be told from a sent one; the
+    generated schema therefore says `null` is accepted and is the default. Neither holds: an omitted key leaves the
+    stored value alone (no default), and `null` is refused except where the model accepts it (`description`, which
+    it clears). Both are decided by asking the model, so the document follows the code.
+    """
+    for alias, prop in schema.get("properties", {}).items():
+        prop.pop("default", None)
+        branches = prop.get("anyOf")
+        if branches is None or _accepts_null(alias):
+            continue
+        kept = [branch for branch in branches if branch != {"type": "null"}]
+        del prop["anyOf"]
+        if len(kept) == 1:
+            merged = {**kept[0], **prop}
+            prop.clear()
+            prop.update(sorted(merged.items()))
+        else:
+            prop["anyOf"] = kept
+
+
+# --- errors ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _StatusErrors:
+    status: int
+    codes: list[str] = field(default_factory=list)
+    # header -> (how many sample errors sent it, one value it had)
+    headers: dict[str, tuple[int, str]] = field(default_factory=dict)
+    samples: int = 0
+
+
+def _sample_errors(scope: str) -> list[Exception]:
+    """One or more instances of every exception of the error table, then an unexpected one (the 500)."""
+    special: dict[type[DomainError], list[Exception]] = {
+        ValidationFailed: [ValidationFailed(_EXAMPLE_PROBLEMS)],
+        Unauthorized: [Unauthorized("sample", token_presented=False), Unauthorized("sample", token_presented=True)],
+        InsufficientScope: [InsufficientScope(scope)],
+        # with the current version when the product exists, without when If-Match itself is malformed
+        PreconditionFailed: [PreconditionFailed("sample", current_etag='"4"'), PreconditionFailed("sample")],
+    }
+    samples: list[Exception] = []
+    for error_type in api_http._ERRORS:
+        if error_type in special:
+            samples.extend(special[error_type])
+            continue
+        try:
+            samples.append(error_type("sample"))
+        except Exception as exc:  # any failure means the same: teach `special` this exception
+            raise OpenApiError(
+                f"cannot build a sample {error_type.__name__} ({exc}): add it to _sample_errors' special cases"
+            ) from exc
+    samples.append(RuntimeError("sample"))
+    return samples
+
+
+def _error_table(scope: str) -> list[_StatusErrors]:
+    """What `error_outcome` answers for every sample error, by status: codes in table order, headers sent."""
+    by_status: dict[int, _StatusErrors] = {}
+    for error in _sample_errors(scope):
+        outcome = api_http.error_outcome(error, _EXAMPLE_REQUEST_ID)
+        code = json.loads(outcome.body)["code"]
+        entry = by_status.setdefault(outcome.status_code, _StatusErrors(outcome.status_code))
+        entry.samples += 1
+        if code not in entry.codes:
+            entry.codes.append(code)
+        for name, value in outcome.headers.items():
+            count, first_value = entry.headers.get(name, (0, value))
+            entry.headers[name] = (count + 1, first_value)
+    return [by_status[status] for status in sorted(by_status)]
+
+
+def _kept_codes() -> set[str]:
+    """The codes of the error outcomes the service keeps for replay."""
+    return {api_http._ERRORS[error_type].code for error_type in service.KEPT_ERRORS}
+
+
+def _kept_outcomes() -> str:
+    """The answers kept for replay, as prose: `200, 404, 409 `duplicate_model` or 412`."""
+    kept = _kept_codes()
+    by_status: dict[int, list[str]] = {}
+    for spec in api_http._ERRORS.values():
+        by_status.setdefault(spec.status, [])
+        if spec.code not in by_status[spec.status]:
+            by_status[spec.status].append(spec.code)
+    items = ["200"]
+    for status, codes in sorted(by_status.items()):
+        kept_here = [code for code in codes if code in kept]
+        if kept_here:
+            items.append(str(status) if kept_here == codes else f"{status} {', '.join(f'`{c}`' for c in kept_here)}")
+    return f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def replay_header() -> tuple[str, str]:
+    """The header (name, value) a replayed outcome adds."""
+    plain = api_http.Outcome(200, "{}").response_headers()
+    replayed = api_http.Outcome(200, "{}", replayed=True).response_headers()
+    (added,) = (name for name in replayed if name not in plain)
+    return added, replayed[added]
+
+
+def _header(name: str, status: int, value: str, *, required: bool) -> dict[str, Any]:
+    description = _HEADER_DOCS.get((name, status))
+    if description is None:
+        raise OpenApiError(f"the code sends {name} with {status}: describe it in _HEADER_DOCS")
+    schema = dict(_HEADER_SCHEMAS.get(name, {"type": "string"}))
+    example: str | int = int(value) if schema["type"] == "integer" else value
+    return {"description": description, "required": required, "schema": schema, "example": example}
+
+
+def _replayed_header(only: Sequence[str] = ()) -> dict[str, Any]:
+    """`Idempotent-Replayed`; `only` names the codes of the status that can be replayed when not all can."""
+    _, value = replay_header()
+    which = f" (with `{'`, `'.join(only)}` only)" if only else ""
+    return {
+        "description": f"`{value}` when this is the kept answer to an earlier request with the same "
+        f"`Idempotency-Key`{which}; absent otherwise.",
+        "required": False,
+        "schema": {"type": "string", "enum": [value]},
+    }
+
+
+def _describe_codes(status: int, codes: Sequence[str], kept: set[str], reserved: Mapping[str, str]) -> str:
+    items = []
+    for code in codes:
+        meaning = reserved.get(code) or _CODE_MEANINGS[code]
+        note = " Kept for replay with the same `Idempotency-Key`." if code in kept else ""
+        items.append(f"`{code}`: {meaning}{note}")
+    if len(items) == 1:
+        return f"{_REASONS[status]}. `code` is {items[0]}"
+    listed = "\n".join(f"- {item}" for item in items)
+    return f"{_REASONS[status]}. `code` is one of:\n\n{listed}"
+
+
+def error_responses(scope: str, error_ref: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every error status the code answers (plus the reserved ones), by status code as a string."""
+    table = _error_table(scope)
+    sent = {code for entry in table for code in entry.codes}
+    unknown = sorted(sent - _CODE_MEANINGS.keys())
+    stale = sorted(_CODE_MEANINGS.keys() - sent)
+    if unknown or stale:
+        raise OpenApiError(f"_CODE_MEANINGS is out of date: describe {unknown}, remove {stale}")
+    kept = _kept_codes()
+    replay_name, _ = replay_header()
+
+    reserved = [item for item in RESERVED if item.code not in sent]
+    statuses = {entry.status for entry in table}
+    table.extend(_StatusErrors(status) for status in sorted({item.status for item in reserved} - statuses))
+    table.sort(key=lambda entry: entry.status)
+
+    responses: dict[str, dict[str, Any]] = {}
+    for entry in table:
+        reserved_here = [item for item in reserved if item.status == entry.status]
+        codes = entry.codes + [item.code for item in reserved_here]
+        description = _describe_codes(entry.status, codes, kept, {item.code: item.meaning for item in reserved_here})
+        headers = {
+            name: _header(name, entry.status, value, required=count == entry.samples)
+            for name, (count, value) in entry.headers.items()
+        }
+        for item in reserved_here:
+            for name, value in item.headers:
+                headers.setdefault(name, _header(name, entry.status, value, required=True))
+        kept_here = [code for code in codes if code in kept]
+        if kept_here:
+            headers[replay_name] = _replayed_header(kept_here if kept_here != codes else ())
+        response: dict[str, Any] = {"description": description}
+        if headers:
+            response["headers"] = headers
+        media: dict[str, Any] = {"schema": error_ref}
+        if "validation_error" in codes:
+            example = api_http.error_outcome(ValidationFailed(_EXAMPLE_PROBLEMS), _EXAMPLE_REQUEST_ID)
+            media["example"] = json.loads(example.body)
+        response["content"] = {"application/json": media}
+        responses[str(entry.status)] = response
+    return responses
+
+
+# --- the document ------------------------------------------------------------------------------------------------
+
+
+def _parameters() -> list[dict[str, Any]]:
+    kept_hours = Settings.model_fields["idempotency_expiry_seconds"].default // 3600
+    kept = _kept_outcomes()
+    return [
+        {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "description": "The product's id: a MongoDB-style ObjectId (24 hexadecimal characters, any case; "
+            "answered in lower case).",
+            "schema": {"type": "string", "pattern": f"^{api_http._OBJECT_ID.pattern}$"},
+            "example": _EXAMPLE_PRODUCT.id,
+        },
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": "A UUID version 4 (any case) that makes retries safe. Scoped to the caller's company; "
+            f"the outcome of the first request with a key ({kept}) is kept for {kept_hours} hours (by default) "
+            "and answered again, with `Idempotent-Replayed: true` and nothing written, to a repeat with the "
+            "same method, product and an equal JSON body (key order and whitespace aside). The same key with "
+            "another body, product or method answers 422. Anything refused before the update runs, and 5xx, is "
+            "not kept: fix the request or retry with the same key.",
+            "schema": {"type": "string", "format": "uuid", "pattern": IDEMPOTENCY_KEY_PATTERN},
+            "example": "3f1c7a52-2b0e-4d8a-9c61-5e7f0a9b8d24",
+        },
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": False,
+            "description": "Update only if the product is at one of these versions: `*`, or entity tags from an "
+            'earlier `ETag` header, such as `"4"` (a comma-separated list is accepted; weak tags `W/"4"` never '
+            "match). Otherwise 412 `precondition_failed`, with the current `ETag`. Without it, concurrent updates "
+            "of different fields all apply.",
+            "schema": {"type": "string"},
+            "example": _EXAMPLE_PRODUCT.etag,
+        },
+    ]
+
+
+def _request_body(patch_ref: dict[str, Any]) -> dict[str, Any]:
+    try:
+        ProductPatch.model_validate(_EXAMPLE_PATCH)
+    except ValidationError as exc:  # pragma: no cover - the example is fixed
+        raise OpenApiError(f"the request example is not a valid patch: {exc}") from exc
+    read_only = ", ".join(f"`{name}`" for name in sorted(READ_ONLY_FIELDS))
+    return {
+        "required": True,
+        "description": "The fields to change: every field is optional, and only the keys sent are changed. `{}` "
+        "is valid: it changes nothing, writes nothing and answers 200 with the product as it is. One JSON object, "
+        f"UTF-8 (`Content-Type: application/json`, optionally with `charset=utf-8`), at most "
+        f"{api_http.MAX_BODY_BYTES // 1024} KiB, without repeated member names. Unknown keys and the read-only "
+        f"keys ({read_only}) are refused. A write is atomic: every field sent is stored, or none.",
+        "content": {"application/json": {"schema": patch_ref, "example": _EXAMPLE_PATCH}},
+    }
+
+
+def _ok_response(product_ref: dict[str, Any]) -> dict[str, Any]:
+    outcome = api_http.product_outcome(_EXAMPLE_PRODUCT)
+    replay_name, _ = replay_header()
+    headers = {
+        name: _header(name, outcome.status_code, value, required=True) for name, value in outcome.headers.items()
+    }
+    headers[replay_name] = _replayed_header()
+    return {
+        "description": "The product after the update. Each write adds 1 to `version` and sets `updatedAt`; "
+        "timestamps are ISO 8601 UTC with milliseconds and `Z`.",
+        "headers": headers,
+        "content": {"application/json": {"schema": product_ref, "example": json.loads(outcome.body)}},
+    }
+
+
+def build_document() -> dict[str, Any]:
+    """The whole document, deterministically: built in a fixed order from the code, template.yaml and this module."""
+    check_routes([(PATH, METHOD)])
+    scope = str(handler_module().REQUIRED_SCOPE)
+    refs, schemas = component_schemas()
+    responses = {"200": _ok_response(refs["ProductResponse"]), **error_responses(scope, refs["ErrorResponse"])}
+    document: dict[str, Any] = {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": TITLE,
+            "version": importlib.metadata.version(DISTRIBUTION),
+            "description": "Partial updates of products in a product catalogue. Every request and response body is "
+            "JSON; every error is an `ErrorResponse` whose `code` is stable for programs and whose `error` is a "
+            "human sentence. This document is generated from the code "
+            "(`python -m products_api_local.openapi --write`).",
+        },
+        "servers": SERVERS,
+        "tags": [{"name": "products"}],
+        "paths": {
+            PATH: {
+                METHOD: {
+                    "tags": ["products"],
+                    "summary": "Update part of a product",
+                    "description": "Changes the fields sent, and only those, of one product of the caller's "
+                    "company. Checks run in this order, so a client can act on the first answer: credential "
+                    "(401, 403), path id (400), media type (415), body size (413), `Idempotency-Key` (400), "
+                    "`If-Match` (412), JSON (400 `invalid_json`), fields (400 `validation_error`, every problem "
+                    "at once); then the update (404, 409, 412, 422, 503). `model` is unique per company among all "
+                    "its products, compared case-insensitively after Unicode NFC normalisation; the stored value "
+                    "keeps the client's spelling.",
+                    "operationId": OPERATION_ID,
+                    "security": [{SECURITY_SCHEME: [scope]}],
+                    "parameters": _parameters(),
+                    "requestBody": _request_body(refs["ProductPatch"]),
+                    "responses": responses,
+                }
+            }
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                SECURITY_SCHEME: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "`Authorization: Bearer <token>`, where the token is an API key (`tp_…`, "
+                    "created with `products-api credentials create`) or an OAuth 2.0 access token. The credential "
+                    f"must carry the `{scope}` scope (403 `insufficient_scope` otherwise); a missing, malformed, "
+                    "unknown, revoked or expired credential answers 401 `unauthorized`. The credential also "
+                    "decides the company whose products can be seen and changed.",
+                }
+            },
+        },
+    }
+    try:
+        OpenAPI.model_validate(document)
+    except ValidationError as exc:
+        raise OpenApiError(f"the generated document is not OpenAPI: {exc}") from exc
+    return document
+
+
+def render(document: Mapping[str, Any]) -> str:
+    """The file's text: the document's own key order, 2-space indent, UTF-8 as is, one trailing newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- command line ------------------------------------------------------------------------------------------------
+
+
+def _diff_summary(current: str, expected: str, path: Path, limit: int = 60) -> str:
+    lines = list(
+        difflib.unified_diff(
+            current.splitlines(), expected.splitlines(), f"{path} (committed)", f"{path} (generated)", lineterm=""
+        )
+    )
+    changed = sum(1 for line in lines if line[:1] in "+-" and line[:3] not in {"+++", "---"})
+    shown = "\n".join(lines[:limit])
+    more = f"\n... {len(lines) - limit} more diff lines" if len(lines) > limit else ""
+    return f"{changed} changed lines\n{shown}{more}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m products_api_local.openapi", description="Generate the OpenAPI document of the products API."
+    )
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", action="store_true", help=f"write the document to {DOCUMENT_FILE}")
+    action.add_argument("--check", action="store_true", help=f"exit 1 when {DOCUMENT_FILE} is not what is generated")
+    parser.add_argument("--file", type=Path, help=f"the document's file (default: {DOCUMENT_FILE} of the project)")
+    args = parser.parse_args(argv)
+
+    try:
+        text = render(build_document())
+    except OpenApiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    path: Path = args.file or project_root() / DOCUMENT_FILE
+    if args.write:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}", file=sys.stderr)
+        return 0
+    if args.check:
+        if not path.is_file():
+            print(f"{path} does not exist: run {WRITE_COMMAND}", file=sys.stderr)
+            return 1
+        current = path.read_text(encoding="utf-8")
+        if current != text:
+            print(f"{path} is out of date: run {WRITE_COMMAND}", file=sys.stderr)
+            print(_diff_summary(current, text, path), file=sys.stderr)
+            return 1
+        print(f"{path} is up to date", file=sys.stderr)
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
