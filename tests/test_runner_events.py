@@ -1,0 +1,408 @@
+"""The local runner's side of API Gateway, without HTTP: events, routes, results and the functions' configuration.
+
+`events/*.json` are rebuilt from their HTTP parts by the builder the runner uses, so the files and what the runner
+sends cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from products_api_local.events import (
+    ApiGateway,
+    HttpRequest,
+    InvalidResult,
+    Route,
+    RouteError,
+    RouteMatch,
+    RouteMiss,
+    RouteTable,
+    build_event,
+    format_request_time,
+    response_from_result,
+    routes_from_template,
+)
+from products_api_local.runner import (
+    FunctionSpec,
+    LocalApi,
+    LocalFunction,
+    RunnerError,
+    function_specs,
+    local_table_names,
+)
+from products_api_local.template import load_template
+from support import EVENTS, ROOT
+
+PRODUCT_PATH = "/api/v1/products/6650a1b2c3d4e5f6a7b8c9d0"
+TEMPLATE = load_template()
+ROUTES = RouteTable(routes_from_template(TEMPLATE))
+LOCAL = ApiGateway(forwarded_port=3000)
+
+
+def request(
+    method: str = "PATCH",
+    path: str = PRODUCT_PATH,
+    query: str = "",
+    headers: list[tuple[str, str]] | None = None,
+    body: bytes = b"",
+) -> HttpRequest:
+    return HttpRequest(method, path, query, headers or [("Host", "127.0.0.1:3000")], body, "127.0.0.1")
+
+
+def local_event(http_request: HttpRequest) -> dict[str, Any]:
+    match = ROUTES.match(http_request.method, http_request.raw_path)
+    assert isinstance(match, RouteMatch), match
+    return build_event(http_request, match, LOCAL)
+
+
+def title_case(name: str) -> str:
+    return "-".join(part.capitalize() for part in name.split("-"))
+
+
+# --- events/*.json -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda path: path.stem)
+def test_event_file_is_what_the_runner_builds(path: Path) -> None:
+    expected = json.loads(path.read_text())
+    context = expected["requestContext"]
+    # The client's headers, in the case a client writes them; API Gateway adds the x-forwarded-* ones itself.
+    sent_headers = [
+        (title_case(name), value) for name, value in expected["headers"].items() if not name.startswith("x-forwarded-")
+    ]
+    http_request = HttpRequest(
+        method=context["http"]["method"],
+        raw_path=expected["rawPath"],
+        raw_query_string=expected["rawQueryString"],
+        headers=sent_headers,
+        body=expected["body"].encode("utf-8"),
+        source_ip=context["http"]["sourceIp"],
+        protocol=context["http"]["protocol"],
+    )
+    gateway = ApiGateway(
+        forwarded_port=int(expected["headers"]["x-forwarded-port"]),
+        forwarded_proto=expected["headers"]["x-forwarded-proto"],
+        account_id=context["accountId"],
+        api_id=context["apiId"],
+        stage=context["stage"],
+    )
+    match = ROUTES.match(http_request.method, http_request.raw_path)
+    assert isinstance(match, RouteMatch)
+
+    event = build_event(
+        http_request,
+        match,
+        gateway,
+        request_id=context["requestId"],
+        now=datetime.fromtimestamp(context["timeEpoch"] / 1000, UTC),
+    )
+
+    # The fields the handler reads, one by one for a readable failure, then the whole event.
+    for key in ("version", "routeKey", "rawPath", "rawQueryString", "headers", "pathParameters", "body"):
+        assert event.get(key) == expected.get(key), key
+    assert event["isBase64Encoded"] is expected["isBase64Encoded"]
+    assert event["requestContext"]["http"] == context["http"]
+    assert event["requestContext"]["stage"] == context["stage"]
+    assert event == expected
+
+
+def test_every_event_file_matches_a_template_route() -> None:
+    paths = sorted(EVENTS.glob("*.json"))
+    assert paths
+    for path in paths:
+        event = json.loads(path.read_text())
+        match = ROUTES.match(event["requestContext"]["http"]["method"], event["rawPath"])
+        assert isinstance(match, RouteMatch), path.name
+        assert match.route.route_key == event["routeKey"]
+
+
+# --- the event builder ---------------------------------------------------------------------------------
+
+
+def test_header_names_are_lower_cased_and_repeats_joined_with_commas() -> None:
+    event = local_event(
+        request(
+            headers=[
+                ("Host", "127.0.0.1:3000"),
+                ("IDEMPOTENCY-KEY", "0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f"),
+                ("Accept", "application/json"),
+                ("accept", "text/plain"),
+                ("X-Custom", "a"),
+                ("x-CUSTOM", "b"),
+            ]
+        )
+    )
+    headers = event["headers"]
+    assert all(name == name.lower() for name in headers)
+    assert headers["idempotency-key"] == "0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f"
+    assert headers["accept"] == "application/json,text/plain"
+    assert headers["x-custom"] == "a,b"
+
+
+def test_cookies_move_from_the_headers_to_cookies() -> None:
+    event = local_event(request(headers=[("Cookie", "a=1; b=2"), ("cookie", "c=3")]))
+    assert event["cookies"] == ["a=1", "b=2", "c=3"]
+    assert "cookie" not in event["headers"]
+    assert "cookies" not in local_event(request())
+
+
+def test_gateway_sets_forwarding_headers_and_drops_hop_by_hop_ones() -> None:
+    event = local_event(
+        request(
+            headers=[
+                ("Connection", "keep-alive"),
+                ("X-Forwarded-For", "198.51.100.7"),
+                ("X-Forwarded-Proto", "https"),
+                ("Host", "127.0.0.1:3000"),
+            ]
+        )
+    )
+    headers = event["headers"]
+    assert "connection" not in headers
+    assert headers["x-forwarded-for"] == "198.51.100.7, 127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
+    assert headers["x-forwarded-port"] == "3000"
+    assert event["requestContext"]["domainName"] == "127.0.0.1"
+
+
+def test_query_string_is_kept_raw_and_decoded_into_parameters() -> None:
+    event = local_event(request(query="a=1&a=2&b=x%20y&flag&c=%E2%82%AC"))
+    assert event["rawQueryString"] == "a=1&a=2&b=x%20y&flag&c=%E2%82%AC"
+    assert event["queryStringParameters"] == {"a": "1,2", "b": "x y", "flag": "", "c": "\u20ac"}
+    assert "queryStringParameters" not in local_event(request())
+
+
+def test_path_parameters_come_from_the_template_route() -> None:
+    event = local_event(request(path="/api/v1/products/6650A1B2C3D4E5F6A7B8C9D0"))
+    assert event["routeKey"] == "PATCH /api/v1/products/{id}"
+    assert event["requestContext"]["routeKey"] == "PATCH /api/v1/products/{id}"
+    assert event["pathParameters"] == {"id": "6650A1B2C3D4E5F6A7B8C9D0"}
+    # Percent-encoding is decoded in the parameter, kept in rawPath.
+    encoded = local_event(request(path="/api/v1/products/a%20b"))
+    assert encoded["pathParameters"] == {"id": "a b"}
+    assert encoded["rawPath"] == "/api/v1/products/a%20b"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "as_text"),
+    [
+        ("application/json", b'{"name":"x"}', True),
+        ("application/json; charset=utf-8", '{"name":"\u00e9"}'.encode(), True),
+        ("application/merge-patch+json", b"{}", True),
+        ("text/plain", b"hello", True),
+        ("application/octet-stream", b"\x00\x01\xff", False),
+        ("application/x-www-form-urlencoded", b"a=1", False),
+        (None, b'{"name":"x"}', False),
+        # Not UTF-8, whatever the header claims: only base64 carries it intact.
+        ("application/json", b'{"name":"\xff"}', False),
+    ],
+)
+def test_body_is_text_or_base64(content_type: str | None, body: bytes, as_text: bool) -> None:
+    headers = [("Content-Type", content_type)] if content_type else []
+    event = local_event(request(headers=headers, body=body))
+    assert event["isBase64Encoded"] is not as_text
+    if as_text:
+        assert event["body"] == body.decode("utf-8")
+    else:
+        assert base64.b64decode(event["body"]) == body
+
+
+def test_empty_body_is_absent() -> None:
+    event = local_event(request(headers=[("Content-Type", "application/json")]))
+    assert "body" not in event
+    assert event["isBase64Encoded"] is False
+
+
+def test_request_context_time_and_fresh_request_ids() -> None:
+    moment = datetime(2026, 5, 9, 15, 30, 0, 123000, tzinfo=UTC)
+    assert format_request_time(moment) == "09/May/2026:15:30:00 +0000"
+    first, second = local_event(request()), local_event(request())
+    assert first["requestContext"]["requestId"] != second["requestContext"]["requestId"]
+    assert first["requestContext"]["stage"] == "$default"
+    assert abs(first["requestContext"]["timeEpoch"] / 1000 - datetime.now(UTC).timestamp()) < 60
+
+
+# --- routes ----------------------------------------------------------------------------------------------
+
+
+def test_template_routes() -> None:
+    assert ROUTES.routes == [Route("PATCH", "/api/v1/products/{id}", "UpdateProductFunction")]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/nope", "/api/v1/products", "/api/v1/products/", "/api/v1/products/x/y", "/API/v1/products/x"],
+)
+def test_unknown_path_is_404(path: str) -> None:
+    assert ROUTES.match("PATCH", path) == RouteMiss(())
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
+def test_known_path_with_another_method_is_405_with_the_allowed_ones(method: str) -> None:
+    assert ROUTES.match(method, PRODUCT_PATH) == RouteMiss(("PATCH",))
+
+
+def test_method_is_case_insensitive_in_matching() -> None:
+    assert isinstance(ROUTES.match("patch", PRODUCT_PATH), RouteMatch)
+
+
+def test_most_specific_route_wins() -> None:
+    table = RouteTable(
+        [
+            Route("GET", "/pets/dog/1", "Exact"),
+            Route("GET", "/pets/dog/{id}", "Param"),
+            Route("GET", "/pets/{proxy+}", "Greedy"),
+            Route("ANY", "/pets/dog/{id}", "AnyParam"),
+            Route("ANY", "$default", "Default"),
+        ]
+    )
+
+    def function(method: str, path: str) -> str:
+        match = table.match(method, path)
+        assert isinstance(match, RouteMatch), (method, path)
+        return match.route.function
+
+    assert function("GET", "/pets/dog/1") == "Exact"
+    assert function("GET", "/pets/dog/2") == "Param"
+    assert function("POST", "/pets/dog/2") == "AnyParam"
+    assert function("GET", "/pets/cat/1/2") == "Greedy"
+    greedy = table.match("GET", "/pets/cat/a%2Fb/c")
+    assert isinstance(greedy, RouteMatch) and greedy.path_parameters == {"proxy": "cat/a/b/c"}
+    assert function("DELETE", "/anything") == "Default"
+
+
+def test_invalid_routes_are_refused() -> None:
+    with pytest.raises(RouteError, match="more than once"):
+        RouteTable([Route("GET", "/a", "F"), Route("GET", "/a", "G")])
+    with pytest.raises(RouteError, match="greedy"):
+        RouteTable([Route("GET", "/{proxy+}/a", "F")])
+    template = copy.deepcopy(TEMPLATE)
+    events = template["Resources"]["UpdateProductFunction"]["Properties"]["Events"]
+    events["PatchProduct"]["Properties"]["PayloadFormatVersion"] = "1.0"
+    with pytest.raises(RouteError, match=r"PayloadFormatVersion 1\.0"):
+        routes_from_template(template)
+
+
+# --- results -----------------------------------------------------------------------------------------------
+
+
+def test_result_with_status_code_is_the_response() -> None:
+    response = response_from_result(
+        {
+            "statusCode": 201,
+            "headers": {"Content-Type": "application/json", "X-Flag": True},
+            "cookies": ["a=1; Path=/", "b=2"],
+            "body": '{"ok":true}',
+        }
+    )
+    assert response.status == 201
+    assert ("Content-Type", "application/json") in response.headers
+    assert ("X-Flag", "true") in response.headers
+    assert [value for name, value in response.headers if name == "Set-Cookie"] == ["a=1; Path=/", "b=2"]
+    assert response.body == b'{"ok":true}'
+
+
+def test_base64_result_body_is_decoded() -> None:
+    response = response_from_result(
+        {"statusCode": 200, "body": base64.b64encode(b"\x00\xff").decode(), "isBase64Encoded": True}
+    )
+    assert response.body == b"\x00\xff"
+
+
+@pytest.mark.parametrize(("result", "body"), [({"hello": "world"}, b'{"hello":"world"}'), ("hi", b'"hi"'), (3, b"3")])
+def test_result_without_status_code_is_a_200_json_body(result: Any, body: bytes) -> None:
+    response = response_from_result(result)
+    assert (response.status, response.body) == (200, body)
+    assert response.headers == [("Content-Type", "application/json")]
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"statusCode": "200"},
+        {"statusCode": 99},
+        {"statusCode": 200, "body": {"not": "a string"}},
+        {"statusCode": 200, "body": "%%%", "isBase64Encoded": True},
+    ],
+)
+def test_invalid_results_are_refused(result: Any) -> None:
+    with pytest.raises(InvalidResult):
+        response_from_result(result)
+
+
+# --- the functions as the runner configures and calls them -------------------------------------------------
+
+
+def test_function_environment_resolves_to_local_tables_and_parameter_defaults() -> None:
+    specs = function_specs(TEMPLATE, ROOT, local_table_names(TEMPLATE), "eu-west-1")
+    spec = specs["UpdateProductFunction"]
+    assert spec.environment == {
+        "PRODUCTS_TABLE_NAME": "ProductsTable",
+        "IDEMPOTENCY_TABLE_NAME": "IdempotencyTable",
+        "CREDENTIALS_TABLE_NAME": "CredentialsTable",
+        "CREDENTIAL_CACHE_SECONDS": "60",
+        "POWERTOOLS_SERVICE_NAME": "products-api",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    assert (spec.handler, spec.timeout_seconds, spec.memory_mb) == ("update_product.lambda_handler", 10, 512)
+    assert spec.code_dir == ROOT / "functions" / "update_product"
+
+
+def test_unresolvable_environment_value_is_named() -> None:
+    template = copy.deepcopy(TEMPLATE)
+    variables = template["Resources"]["UpdateProductFunction"]["Properties"]["Environment"]["Variables"]
+    variables["TABLE_ARN"] = {"Fn::GetAtt": ["ProductsTable", "Arn"]}
+    with pytest.raises(RunnerError, match=r"UpdateProductFunction\.Environment\.Variables\.TABLE_ARN"):
+        function_specs(template, ROOT, local_table_names(template), "eu-west-1")
+    variables["TABLE_ARN"] = {"Ref": "ProductsHttpApi"}
+    with pytest.raises(RunnerError, match="ProductsHttpApi"):
+        function_specs(template, ROOT, local_table_names(template), "eu-west-1")
+
+
+def local_api(handler: Any, timeout_seconds: int = 10) -> LocalApi:
+    spec = FunctionSpec("UpdateProductFunction", ROOT, "m.f", timeout_seconds, 512)
+    logged: list[str] = []
+    return LocalApi(ROUTES, {"UpdateProductFunction": LocalFunction(spec, handler)}, LOCAL, "eu-west-1", logged.append)
+
+
+def test_handler_gets_the_event_and_a_lambda_context() -> None:
+    seen: list[tuple[dict[str, Any], Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.append((event, context))
+        return {"statusCode": 200, "body": "{}"}
+
+    response = local_api(handler).handle(request(headers=[("Content-Type", "application/json")], body=b"{}"))
+    assert response.status == 200
+    ((event, context),) = seen
+    assert event["pathParameters"] == {"id": "6650a1b2c3d4e5f6a7b8c9d0"}
+    assert context.function_name == "UpdateProductFunction"
+    assert context.memory_limit_in_mb == 512
+    assert context.invoked_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:UpdateProductFunction"
+    assert 9000 < context.get_remaining_time_in_millis() <= 10_000
+    assert ("Apigw-Requestid", event["requestContext"]["requestId"]) in response.headers
+
+
+def test_handler_failure_is_a_500_like_api_gateway() -> None:
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        raise RuntimeError("boom")
+
+    response = local_api(handler).handle(request())
+    assert (response.status, response.body) == (500, b'{"message":"Internal Server Error"}')
+
+
+def test_handler_over_its_timeout_is_a_500() -> None:
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        # Lambda would stop it here: the runner cannot, but discards the late result.
+        while context.get_remaining_time_in_millis() > 0:
+            pass
+        return {"statusCode": 200, "body": "{}"}
+
+    response = local_api(handler, timeout_seconds=0).handle(request())
+    assert response.status == 500
