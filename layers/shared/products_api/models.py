@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -54,7 +55,12 @@ def _multi_line(value: str) -> str:
     return _no_control_characters(value, allowed="\t\n\r")
 
 
-_http_url_adapter: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+@functools.cache
+def _http_url_adapter() -> TypeAdapter[HttpUrl]:
+    """Built on the first URL to check, not at import: most patches carry no imageUrls."""
+    return TypeAdapter(HttpUrl)
+
+
 _ABSOLUTE_HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
 
 
@@ -68,7 +74,7 @@ def _image_url(value: str) -> str:
     if any(char.isspace() or unicodedata.category(char) == "Cc" for char in value):
         raise PydanticCustomError("url_whitespace", "must not contain whitespace or control characters")
     try:
-        _http_url_adapter.validate_python(value)
+        _http_url_adapter().validate_python(value)
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"]
         raise PydanticCustomError(
@@ -251,7 +257,9 @@ class ProductPatch(BaseModel):
 class NewProduct(BaseModel):
     """A product to import: the response shape without `_id`, `version` and timestamps, same field rules."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # Only the CLI and the local runner import products: the function never builds this validator, so it is
+    # built on first use rather than at every cold start.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     name: Name
     model: ModelName
@@ -451,12 +459,17 @@ class ProductResponse(BaseModel):
 
 
 class ErrorDetail(BaseModel):
+    # Error bodies are built on the first error a container answers, not at import: a 200 never needs them.
+    model_config = ConfigDict(defer_build=True)
+
     field: str
     message: str
 
 
 class ErrorResponse(BaseModel):
     """Every error body."""
+
+    model_config = ConfigDict(defer_build=True)
 
     error: str = Field(description="A human sentence.")
     code: str = Field(description="Stable, for programs.")

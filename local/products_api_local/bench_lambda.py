@@ -1,0 +1,78 @@
+"""The Lambda side of the benchmark: the handler imported as Lambda imports it, its context, and its events.
+
+Kept free of the bench's other imports (YAML, the template, the capacity meter), so that a fresh interpreter measuring
+the function's memory and import cost loads nothing the function itself would not.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT_ENV_VAR = "PRODUCTS_API_BENCH_ROOT"
+
+
+def project_root() -> Path:
+    """The checkout, as the parent benchmark found it (it sets the variable), else found from here."""
+    given = os.environ.get(ROOT_ENV_VAR)
+    if given:
+        return Path(given)
+    # imported only here: the template reader loads YAML, which the function never does
+    from products_api_local.template import project_root as find_root
+
+    return find_root()
+
+
+def handler_module() -> ModuleType:
+    """The function's own module, imported from its folder as Lambda does."""
+    folder = str(project_root() / "functions" / "update_product")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module("update_product")
+
+
+class BenchContext:
+    """What Powertools reads from a Lambda context."""
+
+    function_name = "UpdateProductFunction"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:UpdateProductFunction"
+    log_group_name = "/aws/lambda/UpdateProductFunction"
+    log_stream_name = "bench"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+class Events:
+    """HTTP API v2 events as API Gateway sends them, from `events/patch_product.json`."""
+
+    def __init__(self, token: str) -> None:
+        self._base: dict[str, Any] = json.loads((project_root() / "events" / "patch_product.json").read_text())
+        self._token = token
+
+    def patch(self, product_id: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        event = copy.deepcopy(self._base)
+        path = f"/api/v1/products/{product_id}"
+        event["rawPath"] = path
+        event["requestContext"]["http"]["path"] = path
+        event["requestContext"]["requestId"] = str(uuid.uuid4())
+        event["pathParameters"] = {"id": product_id}
+        event_headers = {k: v for k, v in event["headers"].items() if k not in {"authorization", "content-length"}}
+        event_headers["authorization"] = f"Bearer {self._token}"
+        event_headers.update({name.lower(): value for name, value in (headers or {}).items()})
+        event["headers"] = event_headers
+        event["body"] = json.dumps(body)
+        event["isBase64Encoded"] = False
+        return event
