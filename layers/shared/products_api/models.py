@@ -36,6 +36,9 @@ READ_ONLY_FIELDS = frozenset({"_id", "id", "createdAt", "updatedAt", "version", 
 _MAX_NUMBER_DIGITS = 38
 _MIN_ADJUSTED_EXPONENT = -130
 _MAX_ADJUSTED_EXPONENT = 125
+# boto3 serialises numbers in a context with Emin -128 and 38 digits, so no digit may sit below 1E-165 (Etiny):
+# 38 digits starting at 1E-130 are inside DynamoDB's range yet boto3 raises Underflow on them.
+_MIN_DIGIT_EXPONENT = -165
 
 _NULLABLE_FIELDS = frozenset({"description"})
 
@@ -89,8 +92,14 @@ def _number_fits(number: int | Decimal) -> bool:
         return False
     if decimal == 0:
         return True
-    digits = len(jsonio.exact_normalise(decimal).as_tuple().digits)
-    return digits <= _MAX_NUMBER_DIGITS and _MIN_ADJUSTED_EXPONENT <= decimal.adjusted() <= _MAX_ADJUSTED_EXPONENT
+    normalised = jsonio.exact_normalise(decimal).as_tuple()
+    if not isinstance(normalised.exponent, int):  # only NaN and infinities, refused above
+        return False
+    return (
+        len(normalised.digits) <= _MAX_NUMBER_DIGITS
+        and _MIN_ADJUSTED_EXPONENT <= decimal.adjusted() <= _MAX_ADJUSTED_EXPONENT
+        and normalised.exponent >= _MIN_DIGIT_EXPONENT
+    )
 
 
 def _check_json_tree(value: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +120,7 @@ def _check_json_tree(value: dict[str, Any]) -> dict[str, Any]:
             raise PydanticCustomError(
                 "number_range",
                 "number {number} cannot be stored exactly: at most 38 significant digits, "
-                "magnitude from 1E-130 to 9.99E+125",
+                "magnitude from 1E-130 to 9.99E+125, no digit below 1E-165",
                 {"number": str(item)},
             )
     size = len(jsonio.dumps(value).encode("utf-8"))

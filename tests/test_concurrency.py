@@ -1,0 +1,401 @@
+"""Many clients at once on DynamoDB Local (real conditions and transactions): what must hold afterwards.
+
+How concurrency is modelled. A Lambda container runs one request at a time, and the handler's process state
+relies on it: the runtime built on first use, the idempotency config holding the current Lambda context
+(`register_lambda_context`), and the Powertools resolver, which keeps the current event as a class attribute of
+`BaseRouter`, shared by every resolver of the process (so even separate copies of the handler module, tried
+first, answered one thread's request with another thread's event). Threads in one process cannot be containers
+of the handler as a whole. So each thread is a container of everything below the router: its own `Runtime`
+(its own boto3 client, credential cache, `PatchProductService` and idempotency config), on which it runs the
+handler's per-request path, one request after the other: register a fresh Lambda context, authenticate,
+`parse_patch_request`, `patch_service.handle`, and the one mapping of domain errors to responses
+(`error_outcome`). What is left out is the routing and logging that `update_product.py` wraps around it, which
+the rest of the suite covers. The containers share only what separate containers share in AWS: the tables.
+
+The load is seeded and bounded (a fixed number of requests per thread and a wall-clock limit), and the checks
+are on invariants that hold whatever the interleaving; only "a rename succeeded" and "a duplicate_model
+happened" are counted, and both are made certain by two sequential requests before the threads start.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+import simplejson
+from products_api import jsonio
+from products_api.dynamodb import make_client
+from products_api.errors import DomainError
+from products_api.http import Outcome, error_outcome, parse_patch_request
+from products_api.models import ProductItem, ProductResponse, company_partition, model_key, model_lock_sort_key
+from products_api.runtime import Runtime
+from support import EVENT_TOKEN, Api, ApiResponse, FakeContext, product_event
+
+pytestmark = [
+    pytest.mark.dynamodb_local,
+    pytest.mark.parametrize("backend", ["dynamodb_local"], indirect=True),
+]
+
+SEED = 20260509
+THREADS = 8
+REQUESTS_PER_THREAD = 120
+RUN_SECONDS = 7.0
+PRODUCTS_PER_COMPANY = 4
+COMPANIES = {"ACME": EVENT_TOKEN, "GLOBEX": "tp_globex_concurrency_token_00000000000000"}
+# Five model keys for four products per company: one is free at any time, so renames collide often.
+# Each key has several spellings (case, and for the last one a decomposed accent), all of one lock.
+MODEL_SPELLINGS = [
+    ["AX-100", "ax-100", "Ax-100"],
+    ["BX-200", "bx-200"],
+    ["CX-300", "cx-300", "cX-300"],
+    ["DX-400", "dx-400"],
+    ["ÉX-500", "éx-500", "E\u0301X-500", "e\u0301x-500"],
+]
+KEPT_STATUSES = {200, 404, 409, 412}
+CONTRACT_STATUSES = {200, 404, 409, 412, 422, 503}
+UNKNOWN_PRODUCT = "0123456789abcdef01234567"
+REQUIRED_SCOPE = "products:write"  # the contract's scope for PATCH (update_product.REQUIRED_SCOPE)
+
+
+@dataclass(frozen=True)
+class Request:
+    company: str
+    product_id: str
+    body: dict[str, Any]
+    if_match: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    thread: int
+    request: Request
+    response: ApiResponse
+    # monotonic seconds: when the request went out and when its answer came back
+    started: float = 0.0
+    finished: float = 0.0
+
+    def describe(self) -> str:
+        return (
+            f"[thread {self.thread}, {self.started:.3f}-{self.finished:.3f}] {self.request} -> {self.status} "
+            f"{self.response.body[:300]}"
+        )
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def code(self) -> str | None:
+        if self.status == 200:
+            return None
+        code = self.response.json.get("code")
+        return str(code) if code is not None else None
+
+    @property
+    def replayed(self) -> bool:
+        return self.response.header("Idempotent-Replayed") == "true"
+
+    @property
+    def is_write(self) -> bool:
+        """A 200 that ran (not a replay) and sent something to change: each adds exactly one version."""
+        return self.status == 200 and not self.replayed and bool(self.request.body)
+
+
+def invoke(runtime: Runtime, request: Request) -> ApiResponse:
+    """One request through the handler's per-request path, on this container's runtime."""
+    headers: dict[str, str] = {}
+    if request.if_match is not None:
+        headers["If-Match"] = request.if_match
+    if request.idempotency_key is not None:
+        headers["Idempotency-Key"] = request.idempotency_key
+    event = product_event(request.product_id, request.body, headers, token=COMPANIES[request.company])
+    request_id = str(event["requestContext"]["requestId"])
+    runtime.patch_service.register_lambda_context(FakeContext())  # type: ignore[arg-type]
+    try:
+        principal = runtime.authenticator.authenticate(event["headers"].get("authorization"), REQUIRED_SCOPE)
+        outcome = runtime.patch_service.handle(
+            principal, parse_patch_request(event, event["headers"], event["pathParameters"]["id"]), request_id
+        )
+    except DomainError as exc:
+        outcome = error_outcome(exc, request_id)
+    except Exception as exc:  # the handler answers 500; keep what went wrong for the report
+        outcome = Outcome(500, f"{type(exc).__name__}: {exc}")
+    return ApiResponse(outcome.status_code, outcome.response_headers(), outcome.body)
+
+
+class Load:
+    """The random requests of every thread, from one seed; shared idempotent requests drawn from a fixed pool."""
+
+    def __init__(self, products: dict[str, list[str]]) -> None:
+        self.products = products
+        rng = random.Random(SEED)
+        # Each pooled key stands for one request, sent identically by whichever thread draws it; the same key
+        # also serves the other company with a request of its own (keys are scoped to the company).
+        self.pool: list[dict[str, Request]] = []
+        for position in range(8):
+            key = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            self.pool.append(
+                {
+                    company: Request(
+                        company,
+                        rng.choice(products[company]),
+                        self._body(rng, position),
+                        if_match='"1"' if position == 7 else None,
+                        idempotency_key=key,
+                    )
+                    for company in COMPANIES
+                }
+            )
+
+    def _body(self, rng: random.Random, salt: int) -> dict[str, Any]:
+        kind = rng.choices(
+            ["model", "model+name", "name", "status", "description", "values", "images", "locale", "empty"],
+            weights=[30, 8, 10, 8, 8, 6, 6, 4, 4],
+        )[0]
+        spelling = rng.choice(rng.choice(MODEL_SPELLINGS))
+        if kind == "model":
+            return {"model": spelling}
+        if kind == "model+name":
+            return {"model": f"  {spelling} ", "name": f"renamed {salt}"}
+        if kind == "name":
+            return {"name": f"name {salt} {rng.randrange(1000)}"}
+        if kind == "status":
+            return {"status": rng.choice(["active", "archived"])}
+        if kind == "description":
+            return {"description": rng.choice([None, f"description {salt}"])}
+        if kind == "values":
+            return {"defaultFieldValues": {"n": rng.randrange(10**6), "tag": f"t{salt}", "nested": {"ok": True}}}
+        if kind == "images":
+            return {"imageUrls": [f"https://cdn.example.com/{salt}/{i}.jpg" for i in range(rng.randrange(3))]}
+        if kind == "locale":
+            return {"sourceLocale": rng.choice(["en", "DE", "Fr", "ja"])}
+        return {}
+
+    def next_request(self, rng: random.Random, serial: int, known_versions: dict[str, int]) -> Request:
+        roll = rng.random()
+        if roll < 0.25:
+            pooled = self.pool[rng.randrange(len(self.pool))][rng.choice(list(COMPANIES))]
+            if rng.random() < 0.1:
+                # the same key with a body of its own (unique, so never a replay): 422 once the key ran
+                return Request(
+                    pooled.company, pooled.product_id, {"name": f"reuse {serial}"}, None, pooled.idempotency_key
+                )
+            return pooled
+        company = rng.choice(list(COMPANIES))
+        product_id = UNKNOWN_PRODUCT if rng.random() < 0.03 else rng.choice(self.products[company])
+        if_match: str | None = None
+        if rng.random() < 0.25:
+            if_match = rng.choice(
+                [f'"{known_versions.get(product_id, 1)}"', '"1"', "*", f'"{known_versions.get(product_id, 1) + 1}"']
+            )
+        return Request(company, product_id, self._body(rng, serial), if_match)
+
+
+def test_random_concurrent_patches_keep_every_invariant(api: Api, boto3_session: boto3.Session) -> None:
+    api.add_credential(COMPANIES["GLOBEX"], company_id="GLOBEX")
+    products = {
+        company: [
+            api.add_product(company_id=company, model=MODEL_SPELLINGS[i][0]).id for i in range(PRODUCTS_PER_COMPANY)
+        ]
+        for company in COMPANIES
+    }
+    containers = [Runtime.build(api.settings, make_client(api.settings, boto3_session)) for _ in range(THREADS)]
+    load = Load(products)
+    exchanges: list[Exchange] = []
+    exchanges_lock = threading.Lock()
+
+    # Certain by design, before the threads start: a rename to the free model, and a claim of a taken one.
+    acme = products["ACME"]
+    for request in (
+        Request("ACME", acme[0], {"model": "éx-500"}),
+        Request("ACME", acme[1], {"model": "cx-300"}),
+    ):
+        started = time.monotonic()
+        response = invoke(containers[0], request)
+        exchanges.append(Exchange(-1, request, response, started, time.monotonic()))
+    assert [e.status for e in exchanges] == [200, 409], [e.response.body for e in exchanges]
+
+    start = threading.Barrier(THREADS)
+    deadline = time.monotonic() + RUN_SECONDS + 5  # replaced once every thread is ready
+    failures: list[BaseException] = []
+
+    def client(index: int) -> None:
+        nonlocal deadline
+        rng = random.Random(SEED * 100 + index)
+        known_versions: dict[str, int] = {}
+        mine: list[Exchange] = []
+        try:
+            if start.wait() == 0:
+                deadline = time.monotonic() + RUN_SECONDS
+            for serial in range(REQUESTS_PER_THREAD):
+                if time.monotonic() > deadline:
+                    break
+                request = load.next_request(rng, index * 1000 + serial, known_versions)
+                started = time.monotonic()
+                response = invoke(containers[index], request)
+                mine.append(Exchange(index, request, response, started, time.monotonic()))
+                if response.status == 200:
+                    known_versions[request.product_id] = int(response.json["version"])
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+        finally:
+            with exchanges_lock:
+                exchanges.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i,), name=f"container-{i}") for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=RUN_SECONDS + 30)
+    assert not any(thread.is_alive() for thread in threads), "a client thread did not finish"
+    if failures:
+        raise failures[0]
+
+    report(exchanges)
+    problems = (
+        check_statuses(exchanges)
+        + check_idempotency(exchanges)
+        + check_versions(api, exchanges, products)
+        + check_model_locks(api, products)
+        + check_idempotency_records(api)
+    )
+    assert not problems, "broken invariants:\n" + "\n".join(problems)
+
+
+def report(exchanges: list[Exchange]) -> None:
+    statuses = Counter(e.status for e in exchanges)
+    conflicts = Counter(e.code for e in exchanges if e.status == 409)
+    renames = sum(1 for e in exchanges if e.is_write and "model" in e.request.body)
+    print(
+        f"\nconcurrency: {len(exchanges)} requests; 200: {statuses[200]} (writes {sum(e.is_write for e in exchanges)},"
+        f" renames {renames}); 404: {statuses[404]}; 409: {dict(conflicts)}; 412: {statuses[412]};"
+        f" 422: {statuses[422]}; replays: {sum(e.replayed for e in exchanges)}; 503: {statuses[503]};"
+        f" other: {sorted(s for s in statuses if s not in CONTRACT_STATUSES)}"
+    )
+    for exchange in exchanges:
+        if exchange.status == 503:
+            print(f"  503: {exchange.describe()}")
+
+
+def check_statuses(exchanges: list[Exchange]) -> list[str]:
+    problems = [
+        f"status {e.status} outside the contract for {e.request}: {e.response.body}"
+        for e in exchanges
+        if e.status not in CONTRACT_STATUSES
+    ]
+    renames = [e for e in exchanges if e.is_write and "model" in e.request.body]
+    duplicates = [e for e in exchanges if e.code == "duplicate_model"]
+    if not renames or not duplicates:
+        problems.append(f"expected a rename and a duplicate_model, got {len(renames)} and {len(duplicates)}")
+    for exchange in exchanges:
+        if (
+            exchange.status == 409
+            and exchange.code == "idempotency_in_progress"
+            and not exchange.request.idempotency_key
+        ):
+            problems.append(f"idempotency_in_progress without a key: {exchange.request}")
+        if exchange.status == 422 and not exchange.request.idempotency_key:
+            problems.append(f"422 without a key: {exchange.request}")
+    return problems
+
+
+def check_idempotency(exchanges: list[Exchange]) -> list[str]:
+    """Per (company, key): at most one outcome that ran and was kept, and every replay is exactly that one."""
+    problems: list[str] = []
+    by_key: dict[tuple[str, str], list[Exchange]] = defaultdict(list)
+    for exchange in exchanges:
+        if exchange.request.idempotency_key is not None:
+            by_key[(exchange.request.company, exchange.request.idempotency_key)].append(exchange)
+    for key, group in by_key.items():
+        ran = [e for e in group if not e.replayed and e.status in KEPT_STATUSES and e.code != "idempotency_in_progress"]
+        replays = [e for e in group if e.replayed]
+        if len(ran) > 1:
+            problems.append(f"key {key} ran {len(ran)} times: " + "; ".join(e.describe() for e in group))
+        if replays and not ran:
+            problems.append(f"key {key} replayed an outcome nobody received first: {replays[0].response.body}")
+        if not ran:
+            continue
+        first = ran[0]
+        for replay in replays:
+            if (replay.status, replay.response.body, replay.response.header("ETag")) != (
+                first.status,
+                first.response.body,
+                first.response.header("ETag"),
+            ):
+                problems.append(
+                    f"key {key}: replay {replay.status} {replay.response.body} differs from first "
+                    f"{first.status} {first.response.body}"
+                )
+            if (replay.request.product_id, jsonio.canonical(replay.request.body)) != (
+                first.request.product_id,
+                jsonio.canonical(first.request.body),
+            ):
+                problems.append(f"key {key}: replayed for another request {replay.request} (first {first.request})")
+        for refused in (e for e in group if e.status == 422):
+            if jsonio.canonical(refused.request.body) == jsonio.canonical(first.request.body):
+                problems.append(f"key {key}: 422 for the very request that ran: {refused.request}")
+    return problems
+
+
+def check_versions(api: Api, exchanges: list[Exchange], products: dict[str, list[str]]) -> list[str]:
+    """Each write adds one version and answers it: a product's write versions are exactly 2..version, and the
+    write that made the stored version answered exactly what is stored.
+    """
+    problems: list[str] = []
+    for company, ids in products.items():
+        for product_id in ids:
+            item = api.stored_item(product_id, company)
+            assert item is not None
+            writes = [e for e in exchanges if e.is_write and e.request.product_id == product_id]
+            versions = sorted(int(e.response.json["version"]) for e in writes)
+            if versions != list(range(2, int(item["version"]) + 1)):
+                problems.append(
+                    f"{company}/{product_id}: stored version {item['version']}, but {len(writes)} writes answered "
+                    f"versions {versions}"
+                )
+                continue
+            stored = simplejson.loads(
+                ProductResponse.from_product(ProductItem.model_validate(item).to_product()).to_json(), use_decimal=True
+            )
+            last = [e for e in writes if int(e.response.json["version"]) == int(item["version"])]
+            if last and jsonio.canonical(last[0].response.json) != jsonio.canonical(stored):
+                problems.append(
+                    f"{company}/{product_id}: stored {stored} but its write answered {last[0].response.body}"
+                )
+    return problems
+
+
+def check_model_locks(api: Api, products: dict[str, list[str]]) -> list[str]:
+    """From the table itself: model keys unique per company, one lock per product naming it, no orphans."""
+    problems: list[str] = []
+    items = api.all_items()
+    for company in COMPANIES:
+        mine = [item for item in items if item["pk"] == company_partition(company)]
+        product_items = [item for item in mine if item["sk"].startswith("PRODUCT#")]
+        locks = {item["sk"]: item["productId"] for item in mine if item["sk"].startswith("MODEL#")}
+        if sorted(item["id"] for item in product_items) != sorted(products[company]):
+            problems.append(f"{company}: products {[item['id'] for item in product_items]} in the table")
+        keys = [model_key(item["model"]) for item in product_items]
+        if len(set(keys)) != len(keys):
+            problems.append(f"{company}: two products share a model: {[item['model'] for item in product_items]}")
+        for item in product_items:
+            if item["modelKey"] != model_key(item["model"]):
+                problems.append(f"{company}/{item['id']}: modelKey {item['modelKey']!r} for model {item['model']!r}")
+        expected = {model_lock_sort_key(model_key(item["model"])): item["id"] for item in product_items}
+        if locks != expected:
+            problems.append(f"{company}: locks {locks}, expected one per product {expected}")
+    return problems
+
+
+def check_idempotency_records(api: Api) -> list[str]:
+    """Every request finished, so no key may be left in progress (a later retry would get 409 until expiry)."""
+    stuck = [record for record in api.idempotency_records() if record.get("status") != "COMPLETED"]
+    return [f"idempotency record left {record.get('status')}: {record.get('id')}" for record in stuck]
