@@ -350,7 +350,7 @@ def test_function_environment_resolves_to_local_tables_and_parameter_defaults() 
         "POWERTOOLS_SERVICE_NAME": "products-api",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
-    assert (spec.handler, spec.timeout_seconds, spec.memory_mb) == ("update_product.lambda_handler", 10, 512)
+    assert (spec.handler, spec.timeout_seconds, spec.memory_mb) == ("update_product.lambda_handler", 10, 1024)
     assert spec.code_dir == ROOT / "functions" / "update_product"
 
 

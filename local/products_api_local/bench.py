@@ -31,7 +31,7 @@ from products_api_local.bench_memory import MARK as MEMORY_MARK
 from products_api_local.bench_stats import Spread, heading, percentile, table, verdict
 from products_api_local.bench_warm import KindResult, WarmBench, seed_product
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, find_jar
-from products_api_local.template import project_root
+from products_api_local.template import load_template, project_root
 
 # --- targets (the issue) -------------------------------------------------------------------------------------------
 TARGET_CALLS = {
@@ -52,8 +52,13 @@ LAMBDA_REQUESTS_PER_MILLION = 0.20
 LAMBDA_ARM_GB_SECOND = 0.0000133334  # Lambda arm64, first 7.5 billion GB-s a month
 DYNAMODB_WRU_PER_MILLION = 0.625  # on-demand write request units
 DYNAMODB_RRU_PER_MILLION = 0.125  # on-demand read request units
-MEMORY_MB = 512  # template.yaml Globals.Function.MemorySize
 LAMBDA_FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1769 MB, CPU in proportion to memory below it
+
+
+def _template_memory_mb() -> int:
+    """The memory the deployed functions get: template.yaml's Globals.Function.MemorySize."""
+    return int(load_template()["Globals"]["Function"]["MemorySize"])
+
 
 BUILD_DIRS = ("SharedLayer", "UpdateProductFunction")
 
@@ -307,7 +312,8 @@ def measure_memory(bench: WarmBench, requests: int) -> MemoryFigures:
 
 
 def report_memory(figures: MemoryFigures) -> None:
-    heading(f"One container in a fresh interpreter: memory and CPU (MemorySize is {MEMORY_MB} MB)")
+    memory_mb = _template_memory_mb()
+    heading(f"One container in a fresh interpreter: memory and CPU (MemorySize is {memory_mb} MB)")
     print(
         f"peak RSS {figures.rss_peak_mb:.0f} MB (after import {figures.rss_after_import_mb:.0f} MB); "
         f"import {figures.import_wall_s * 1000:.0f} ms wall / {figures.import_cpu_s * 1000:.0f} ms CPU; "
@@ -356,10 +362,11 @@ def report_load(result: LoadResult | None, skipped: str | None, options: Options
 
 
 def report_cost(results: dict[str, KindResult]) -> None:
+    memory_mb = _template_memory_mb()
     heading(f"Dollars per million PATCHes on AWS (us-east-1 list prices as of {PRICES_AS_OF}; check them)")
     print(
         f"HTTP API ${HTTP_API_PER_MILLION:.2f}/M; Lambda arm64 ${LAMBDA_REQUESTS_PER_MILLION:.2f}/M requests + "
-        f"${LAMBDA_ARM_GB_SECOND}/GB-s at {MEMORY_MB} MB, billed per 1 ms; DynamoDB on-demand "
+        f"${LAMBDA_ARM_GB_SECOND}/GB-s at {memory_mb} MB, billed per 1 ms; DynamoDB on-demand "
         f"${DYNAMODB_WRU_PER_MILLION}/M WRU, ${DYNAMODB_RRU_PER_MILLION}/M RRU"
     )
     rows = []
@@ -367,7 +374,7 @@ def report_cost(results: dict[str, KindResult]) -> None:
         log = result.capacity
         assert log is not None
         duration_ms = float(int(percentile(result.handler_ms, 0.5)) + 1)
-        lambda_cost = LAMBDA_REQUESTS_PER_MILLION + MEMORY_MB / 1024 * duration_ms / 1000 * LAMBDA_ARM_GB_SECOND * 1e6
+        lambda_cost = LAMBDA_REQUESTS_PER_MILLION + memory_mb / 1024 * duration_ms / 1000 * LAMBDA_ARM_GB_SECOND * 1e6
         dynamodb_cost = log.write_units * DYNAMODB_WRU_PER_MILLION + log.read_units * DYNAMODB_RRU_PER_MILLION
         total = HTTP_API_PER_MILLION + lambda_cost + dynamodb_cost
         rows.append(

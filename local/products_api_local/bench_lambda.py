@@ -43,7 +43,7 @@ class BenchContext:
 
     function_name = "UpdateProductFunction"
     function_version = "$LATEST"
-    memory_limit_in_mb = 512
+    memory_limit_in_mb = 1024  # template.yaml Globals.Function.MemorySize
     invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:UpdateProductFunction"
     log_group_name = "/aws/lambda/UpdateProductFunction"
     log_stream_name = "bench"
