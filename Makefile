@@ -71,10 +71,14 @@ test: $(VENV)/.installed node_modules/.installed lint sam-validate sam-build ## 
 bench: $(VENV)/.installed node_modules/.installed ## Print the performance figures
 	@$(VENV_BIN)/python -m products_api_local.bench
 
+# The Lambda runtime provides boto3 with botocore and botocore's own dependencies: aws-xray-sdk (Powertools' tracer
+# extra) requires botocore, but a second botocore in the layer would shadow the runtime's and no longer match its boto3.
+RUNTIME_PROVIDED := botocore python-dateutil six urllib3
+
 lock: ## Re-resolve the lock files after editing pyproject.toml
 	@test -x $(VENV_BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(VENV_BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"; }
 	$(VENV_BIN)/uv pip compile --quiet pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements/dev.txt
-	$(VENV_BIN)/uv pip compile --quiet pyproject.toml --generate-hashes --python-version 3.13 --python-platform aarch64-manylinux2014 -o layers/shared/requirements.txt
+	$(VENV_BIN)/uv pip compile --quiet pyproject.toml --generate-hashes --python-version 3.13 --python-platform aarch64-manylinux2014 $(addprefix --no-emit-package ,$(RUNTIME_PROVIDED)) -o layers/shared/requirements.txt
 	$(VENV_BIN)/uv pip compile --quiet requirements/sam.in --generate-hashes --python-version 3.11 -o requirements/sam.txt
 
 clean: ## Remove build output and local state (not the virtualenvs)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import boto3
@@ -32,3 +35,22 @@ def api(
     harness = Api(client, settings, runtime)
     harness.add_credential(EVENT_TOKEN)
     return harness
+
+
+@pytest.fixture
+def handler_log() -> Iterator[io.StringIO]:
+    """Everything the handler's Powertools Logger writes, at DEBUG. Its stream handler was made with the
+    sys.stdout of the moment the module was first imported, which capsys does not see, so point it here.
+    """
+    logger = handler_module().logger
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous_stream = handler.setStream(buffer)
+    previous_level = logger.log_level
+    logger.setLevel("DEBUG")
+    try:
+        yield buffer
+    finally:
+        logger.setLevel(previous_level)
+        handler.setStream(previous_stream)

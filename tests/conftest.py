@@ -55,6 +55,10 @@ os.environ.update(
         "AWS_REGION": REGION,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        # As template.yaml sets them for the function (test_observability checks they agree); Powertools reads them
+        # when the handler's modules are imported.
+        "POWERTOOLS_SERVICE_NAME": "products-api",
+        "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
     }
 )
 

@@ -187,3 +187,26 @@ def test_pycountry_resolves_languages_from_the_layer(tmp_path: Path) -> None:
     location, name = result.stdout.splitlines()
     assert Path(location).is_relative_to(LAYER_SITE), f"pycountry was imported from {location}, not the layer"
     assert name == "English"
+
+
+def test_the_tracer_can_patch_botocore_from_the_trimmed_layer(tmp_path: Path) -> None:
+    # The layer's Makefile drops aws_xray_sdk's patchers for other libraries; the botocore one the Tracer uses must
+    # remain. botocore itself comes from this virtualenv, as it comes from the Lambda runtime (the layer has none);
+    # wrapt's arm64 extension cannot load here, so wrapt runs as pure Python, which it supports.
+    code = (
+        "import aws_xray_sdk\n"
+        "from aws_xray_sdk.core import patch\n"
+        "patch(['botocore'])\n"
+        "import botocore.client\n"
+        "print(aws_xray_sdk.__file__)\n"
+        "print(type(botocore.client.BaseClient._make_api_call).__name__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(LAYER_SITE), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    location, wrapper = result.stdout.splitlines()
+    assert Path(location).is_relative_to(LAYER_SITE), f"aws_xray_sdk was imported from {location}, not the layer"
+    assert wrapper.endswith("FunctionWrapper"), "botocore's API calls are not wrapped for tracing"
+    assert not (LAYER_SITE / "botocore").exists(), "botocore must come from the Lambda runtime, not the layer"

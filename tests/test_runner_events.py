@@ -349,6 +349,8 @@ def test_function_environment_resolves_to_local_tables_and_parameter_defaults() 
         "CREDENTIAL_CACHE_SECONDS": "60",
         "POWERTOOLS_SERVICE_NAME": "products-api",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
+        "ENVIRONMENT_NAME": "products-api-local",  # !Ref AWS::StackName, the runner's stack name
     }
     assert (spec.handler, spec.timeout_seconds, spec.memory_mb) == ("update_product.lambda_handler", 10, 1024)
     assert spec.code_dir == ROOT / "functions" / "update_product"

@@ -9,7 +9,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -140,25 +140,6 @@ def test_a_revoked_token_is_refused_once_the_cache_time_has_passed(api: Api, mon
 
 
 # --- nothing secret in logs ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def handler_log() -> Iterator[io.StringIO]:
-    """Everything the handler's Powertools Logger writes, at DEBUG. Its stream handler was made with the
-    sys.stdout of the moment the module was first imported, which capsys does not see, so point it here.
-    """
-    logger = handler_module().logger
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous_stream = handler.setStream(buffer)
-    previous_level = logger.log_level
-    logger.setLevel("DEBUG")
-    try:
-        yield buffer
-    finally:
-        logger.setLevel(previous_level)
-        handler.setStream(previous_stream)
 
 
 def test_tokens_never_appear_in_logs(

@@ -14,6 +14,8 @@ Ctrl-C (or SIGTERM) stops the HTTP server, then DynamoDB Local.
 As API Gateway and Lambda would: a handler that raises, returns an unusable result or runs past its Timeout gets
 500 `{"message":"Internal Server Error"}` (the traceback or reason is printed here); a body over 10 MiB gets 413.
 AWS credentials are always dummy ones, whatever the shell holds, so nothing reaches a real account.
+The function's JSON log line per request is shown; its EMF metrics and X-Ray tracing are off
+(POWERTOOLS_METRICS_DISABLED and POWERTOOLS_TRACE_DISABLED default to true here; set them in the shell to override).
 """
 
 from __future__ import annotations
@@ -569,6 +571,11 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         _isolate_from_aws(region)
         # Before any handler module is imported: some read their environment at import (Powertools' logger).
         os.environ.update(environment)
+        # The console shows the function's one JSON log line per request; its EMF metric blob (a second JSON line
+        # per request, for CloudWatch) is left out, and there is no X-Ray daemon to trace to. A variable set in the
+        # shell wins: POWERTOOLS_METRICS_DISABLED=false make serve prints the metrics too.
+        for variable in ("POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"):
+            os.environ.setdefault(variable, "true")
         handlers: dict[str, Handler] = {}
         import_failure: list[BaseException] = []
 

@@ -49,17 +49,21 @@ class Outcome:
     body: str
     headers: dict[str, str] = field(default_factory=dict)
     replayed: bool = False
+    # the error's stable code (None on success): what logs and metrics report
+    code: str | None = None
 
     def to_record(self) -> dict[str, Any]:
-        return {"statusCode": self.status_code, "body": self.body, "headers": self.headers}
+        return {"statusCode": self.status_code, "body": self.body, "headers": self.headers, "code": self.code}
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], *, replayed: bool = False) -> Outcome:
+        code = record.get("code")  # records kept before codes were recorded have none
         return cls(
             status_code=int(record["statusCode"]),
             body=str(record["body"]),
             headers={str(k): str(v) for k, v in record.get("headers", {}).items()},
             replayed=replayed,
+            code=str(code) if code is not None else None,
         )
 
     def response_headers(self) -> dict[str, str]:
@@ -192,6 +196,13 @@ _ERRORS: dict[type[DomainError], _ErrorSpec] = {
     ),
 }
 _INTERNAL = _ErrorSpec(500, "internal_error", "Internal server error")
+
+
+def error_codes() -> frozenset[str]:
+    """Every code an error response can carry."""
+    return frozenset(spec.code for spec in (*_ERRORS.values(), _INTERNAL))
+
+
 RETRY_AFTER_SECONDS = "1"
 
 
@@ -230,4 +241,6 @@ def error_outcome(exc: Exception, request_id: str) -> Outcome:
     elif isinstance(exc, InvalidStoredValue):
         details = [ErrorDetail(field="body", message="a value in the body cannot be stored")]
     body = ErrorResponse(error=_message(exc, spec), code=spec.code, details=details, requestId=request_id)
-    return Outcome(spec.status, jsonio.dumps(body.model_dump(exclude_none=True)), _error_headers(exc, spec))
+    return Outcome(
+        spec.status, jsonio.dumps(body.model_dump(exclude_none=True)), _error_headers(exc, spec), code=spec.code
+    )

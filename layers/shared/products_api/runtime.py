@@ -10,6 +10,7 @@ from products_api.credentials import Authenticator, CredentialStore
 from products_api.data import ProductStore
 from products_api.dynamodb import make_client
 from products_api.logic import ProductUpdater
+from products_api.observability import protect_library_logs
 from products_api.service import PatchProductService
 from products_api.settings import Settings, get_settings
 
@@ -26,6 +27,7 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, client: DynamoDBClient) -> Runtime:
         """Wire everything on one injected client (moto, DynamoDB Local or AWS)."""
+        protect_library_logs()
         updater = ProductUpdater(ProductStore(client, settings.products_table_name), settings.max_rename_attempts)
         return cls(
             settings=settings,

@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     dynamodb_connect_timeout_seconds: float = Field(default=1.0, gt=0)
     dynamodb_read_timeout_seconds: float = Field(default=2.0, gt=0)
     dynamodb_max_attempts: int = Field(default=3, ge=1, le=10)
+    # CloudWatch metrics: the namespace under Powertools' own variable (the template sets it); the environment is a
+    # metric dimension that keeps two stacks in one account apart (the template passes the stack name).
+    metrics_namespace: str = Field(
+        default="ProductsApi",
+        min_length=1,
+        max_length=255,
+        validation_alias="POWERTOOLS_METRICS_NAMESPACE",
+    )
+    environment_name: str = Field(default="local", min_length=1, max_length=128)
 
 
 def _describe(error: ValidationError) -> str:

@@ -1,0 +1,241 @@
+"""Logs, metrics and traces of a request, and the one place that maps its outcome to them.
+
+Every request ends with exactly one JSON log line and one outcome metric (CloudWatch EMF), whatever happened:
+`observed_request` times the request and, when it ends, turns what the handler recorded on the `RequestLog` (the
+response, and the exception behind an error) into both. The event itself is never logged, and every log line passes
+through `redact` on its way out, so a credential that ends up in a message or an exception is masked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from products_api.errors import DomainError, InvalidProductId
+from products_api.http import Outcome, product_id_from_path
+
+if TYPE_CHECKING:
+    from products_api.settings import Settings
+
+# --- outcome metrics: one per request, value 1, so their sum is the request count --------------------------------
+
+PRODUCT_UPDATED = "ProductUpdated"  # 200, the update ran (`{}` included: it answers the product, writing nothing)
+IDEMPOTENT_REPLAY = "IdempotentReplay"  # a kept outcome answered again (whatever its status); nothing ran
+VALIDATION_FAILED = "ValidationFailed"  # the request itself is malformed: 400 (any code), 413, 415
+UNAUTHORIZED = "Unauthorized"  # 401: no valid credential
+FORBIDDEN = "Forbidden"  # 403: a valid credential without the scope (a client's configuration, not an attack)
+NOT_FOUND = "NotFound"  # 404
+MODEL_CONFLICT = "ModelConflict"  # 409 duplicate_model
+IDEMPOTENCY_CONFLICT = "IdempotencyConflict"  # 409 idempotency_in_progress, 422 idempotency_key_reused
+PRECONDITION_FAILED = "PreconditionFailed"  # 412
+UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable or endless contention; nothing written
+INTERNAL_ERROR = "InternalError"  # 500: a bug
+
+OUTCOME_METRICS = (
+    PRODUCT_UPDATED,
+    IDEMPOTENT_REPLAY,
+    VALIDATION_FAILED,
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_FOUND,
+    MODEL_CONFLICT,
+    IDEMPOTENCY_CONFLICT,
+    PRECONDITION_FAILED,
+    UNAVAILABLE,
+    INTERNAL_ERROR,
+)
+METRIC_BY_CODE: dict[str, str] = {
+    "invalid_id": VALIDATION_FAILED,
+    "invalid_json": VALIDATION_FAILED,
+    "validation_error": VALIDATION_FAILED,
+    "invalid_idempotency_key": VALIDATION_FAILED,
+    "payload_too_large": VALIDATION_FAILED,
+    "unsupported_media_type": VALIDATION_FAILED,
+    "unauthorized": UNAUTHORIZED,
+    "insufficient_scope": FORBIDDEN,
+    "not_found": NOT_FOUND,
+    "duplicate_model": MODEL_CONFLICT,
+    "idempotency_in_progress": IDEMPOTENCY_CONFLICT,
+    "idempotency_key_reused": IDEMPOTENCY_CONFLICT,
+    "precondition_failed": PRECONDITION_FAILED,
+    "unavailable": UNAVAILABLE,
+    "internal_error": INTERNAL_ERROR,
+}
+# The metric dimensions besides Powertools' `service`: low cardinality only. Request, company and product ids go in
+# the log line (and the request id in the EMF metadata), never in a dimension: each value would be a metric.
+ENVIRONMENT_DIMENSION = "environment"
+
+
+def outcome_metric(status: int, code: str | None, *, replayed: bool) -> str:
+    if replayed:
+        return IDEMPOTENT_REPLAY
+    if code is None:
+        return PRODUCT_UPDATED if status < 400 else INTERNAL_ERROR
+    return METRIC_BY_CODE.get(code, INTERNAL_ERROR)
+
+
+# --- redaction ---------------------------------------------------------------------------------------------------
+
+REDACTED = "[REDACTED]"
+# Mapping keys whose values are secrets whatever they hold (headers, botocore's request dicts, settings).
+_SENSITIVE_KEY = re.compile(r"authorization|security[-_]?token|secret|password|api[-_]?key|cookie|^token$", re.I)
+# A cheap test first: almost every string logged contains none of these, and skips the substitutions.
+_MAYBE_SECRET = re.compile(r"authorization|bearer|basic\s|tp_|security-token|credential=|signature=|AKIA|ASIA", re.I)
+_SECRETS_IN_TEXT = (
+    # a header's value in a repr, a dict or JSON: 'Authorization': 'Bearer x', "x-amz-security-token"=b"..."
+    (
+        re.compile(r"""((?:authorization|x-amz-security-token)["']?\s*[:=]\s*b?)(["'])(?:\\.|(?!\2).)*\2""", re.I),
+        rf"\1\2{REDACTED}\2",
+    ),
+    # a header line: Authorization: Bearer x (to the end of the line)
+    (re.compile(r"((?:authorization|x-amz-security-token)\s*:\s*)(?![\"'\s])[^\r\n]+", re.I), rf"\1{REDACTED}"),
+    (re.compile(r"\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*", re.I), rf"\1 {REDACTED}"),
+    # API keys (tp_ and the 256-bit secret); OAuth tokens carry no prefix and are caught by the forms above
+    (re.compile(r"\btp_[A-Za-z0-9_\-]{8,}"), f"tp_{REDACTED}"),
+    # SigV4 parts and AWS access key ids (botocore's request dumps)
+    (re.compile(r"\b(Credential|Signature)=[^\s,'\"]+"), rf"\1={REDACTED}"),
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),
+)
+
+
+def redact_text(text: str) -> str:
+    if not _MAYBE_SECRET.search(text):
+        return text
+    for pattern, replacement in _SECRETS_IN_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact(value: Any) -> Any:
+    """A copy of a log record's data with credentials masked, in keys' values and inside any text."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if isinstance(key, str) and _SENSITIVE_KEY.search(key) and item is not None else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact(item) for item in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact_text(str(value))  # what json.dumps(default=str) would write, redacted first
+
+
+def redacted_json(log: dict[str, Any]) -> str:
+    """The Logger's serializer: the last step before a line is written, so nothing gets around it."""
+    return json.dumps(redact(log), separators=(",", ":"), ensure_ascii=False)
+
+
+def protect_library_logs() -> None:
+    """botocore's DEBUG output holds the SigV4 `Authorization` header, the session token of the function's role and
+    whole DynamoDB request and response bodies; its INFO output is chatter (where credentials were found). Neither is
+    wanted in the function's logs, whatever level the root logger is given (Lambda's AWS_LAMBDA_LOG_LEVEL, a
+    developer's basicConfig), so botocore logs warnings and errors only, unless its level was set on purpose.
+    """
+    botocore_logger = logging.getLogger("botocore")
+    if botocore_logger.level == logging.NOTSET:
+        botocore_logger.setLevel(logging.WARNING)
+
+
+# --- the Powertools objects (service from POWERTOOLS_SERVICE_NAME) ----------------------------------------------
+
+logger = Logger(json_serializer=redacted_json)
+# Its records go to its own (redacting) handler only: propagated, a handler that someone adds to the root logger later
+# would write them in its own format, exception text and all, past `redact`.
+logging.getLogger(logger.name).propagate = False
+metrics = Metrics()
+# Outside Lambda (tests, the local runner, the CLI) Powertools disables the tracer and patches nothing; in Lambda it
+# patches botocore only, so every DynamoDB call is a subsegment, and nothing else is imported to be patched.
+tracer = Tracer(patch_modules=("botocore",))
+
+
+# --- one request -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RequestLog:
+    """What the handler learnt about one request: its answer, and the exception behind an error answer."""
+
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+
+    def answered(self, outcome: Outcome, error: BaseException | None = None) -> None:
+        self.outcome = outcome
+        self.error = error
+
+
+def _path_product_id(event: Mapping[str, Any]) -> str | None:
+    raw = (event.get("pathParameters") or {}).get("id")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return product_id_from_path(raw)
+    except InvalidProductId:
+        return None  # not an id: whatever the client sent there is not logged
+
+
+def _cause(error: BaseException | None) -> str | None:
+    cause = error.__cause__ if error is not None else None
+    return f"{type(cause).__name__}: {cause}"[:500] if cause is not None else None
+
+
+@contextmanager
+def observed_request(event: Mapping[str, Any], settings: Settings) -> Iterator[RequestLog]:
+    """Time one request; when it ends (answered or raising), write its log line and its outcome metric."""
+    started = time.perf_counter()
+    request = RequestLog()
+    try:
+        yield request
+    except Exception as exc:
+        # the resolver answers every exception itself; this is a failure around it, answered 500 by Lambda
+        request.answered(Outcome(500, "", code="internal_error"), exc)
+        raise
+    finally:
+        _report(event, request, (time.perf_counter() - started) * 1000, settings)
+
+
+def _report(event: Mapping[str, Any], request: RequestLog, latency_ms: float, settings: Settings) -> None:
+    outcome = request.outcome or Outcome(500, "", code="internal_error")
+    error = request.error
+    request_id = str((event.get("requestContext") or {}).get("requestId") or "")
+    metric = outcome_metric(outcome.status_code, outcome.code, replayed=outcome.replayed)
+    fields: dict[str, Any] = {
+        "request_id": request_id,
+        "product_id": _path_product_id(event),
+        "status": outcome.status_code,
+        "code": outcome.code,
+        "outcome": metric,
+        "replayed": outcome.replayed,
+        "latency_ms": round(latency_ms, 2),
+    }
+    if error is not None and not outcome.replayed:
+        fields["reason"] = type(error).__name__
+    if outcome.status_code >= 500 and not isinstance(error, DomainError | None):
+        # a bug: the stack trace goes to the log (redacted like the rest), never into the response
+        logger.error("unexpected error", exc_info=error, extra=fields)
+    elif outcome.status_code >= 500:
+        logger.warning("request failed", extra={**fields, "cause": _cause(error)})
+    elif outcome.status_code >= 400:
+        logger.info("request refused", extra=fields)
+    else:
+        logger.info("request completed", extra=fields)
+
+    metrics.namespace = settings.metrics_namespace
+    metrics.add_dimension(name=ENVIRONMENT_DIMENSION, value=settings.environment_name)
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="request_id", value=request_id)
+
+    # X-Ray annotations are indexed: find a request's trace by the requestId of its response, or traces by outcome
+    tracer.put_annotation(key="request_id", value=request_id)
+    tracer.put_annotation(key="status", value=str(outcome.status_code))
+    tracer.put_annotation(key="outcome", value=metric)
