@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from products_api_local.bench_lambda import BenchContext, Events, handler_module
+from products_api_local.bench_lambda import BenchContext, Events, handler_module, quiet_lambda_handler
 
 MARK = "BENCH-MEMORY "
 
@@ -30,13 +30,13 @@ def main(argv: list[str]) -> int:
     token, product_id, requests = argv[0], argv[1], int(argv[2])
     rss_start = _rss_mb()
     cpu, wall = time.process_time(), time.perf_counter()
-    handler = handler_module()
+    lambda_handler = quiet_lambda_handler(handler_module())
     import_cpu, import_wall = time.process_time() - cpu, time.perf_counter() - wall
     rss_import = _rss_mb()
     events = Events(token)
 
     def invoke(body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        result = handler.lambda_handler(events.patch(product_id, body, headers), BenchContext())
+        result = lambda_handler(events.patch(product_id, body, headers), BenchContext())
         if result["statusCode"] != 200:
             raise SystemExit(f"unexpected {result['statusCode']}: {result['body']}")
 
