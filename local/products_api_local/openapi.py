@@ -28,8 +28,10 @@ import argparse
 import difflib
 import importlib
 import importlib.metadata
+import itertools
 import json
 import re
+import string
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -288,14 +290,38 @@ def _accepts_null(alias: str) -> bool:
     return True
 
 
+def language_code_pattern() -> str:
+    """A pattern matching exactly the two-letter codes `ProductPatch` accepts as `sourceLocale`, in any case.
+
+    `^[A-Za-z]{2}$` would call `xx` valid, which the API refuses (CONTRACT.md: unknown codes are rejected). JSON Schema
+    patterns have no case-insensitive flag, so each letter is spelt in both cases: `[Ee][Nn]`, grouped by first letter.
+    """
+    letters = string.ascii_lowercase
+    accepted: dict[str, list[str]] = {}
+    for first, second in itertools.product(letters, letters):
+        try:
+            ProductPatch.model_validate({"sourceLocale": first + second})
+        except ValidationError:
+            continue
+        accepted.setdefault(first, []).append(second)
+    if not accepted:
+        raise OpenApiError("ProductPatch accepts no two-letter sourceLocale: is the language list missing?")
+    groups = (
+        f"[{first.upper()}{first}][{''.join(c.upper() + c for c in seconds)}]" for first, seconds in accepted.items()
+    )
+    return f"^(?:{'|'.join(groups)})$"
+
+
 def _describe_patch_semantics(schema: dict[str, Any]) -> None:
     """What pydantic cannot know about a PATCH body, made true to the model's behaviour.
 
     Every field of `ProductPatch` is typed `X | None = None` so that an omitted key can be told from a sent one; the
     generated schema therefore says `null` is accepted and is the default. Neither holds: an omitted key leaves the
     stored value alone (no default), and `null` is refused except where the model accepts it (`description`, which
-    it clears). Both are decided by asking the model, so the document follows the code.
+    it clears). Both are decided by asking the model, so the document follows the code; so is the list of language
+    codes `sourceLocale` accepts.
     """
+    schema["properties"]["sourceLocale"]["pattern"] = language_code_pattern()
     for alias, prop in schema.get("properties", {}).items():
         prop.pop("default", None)
         branches = prop.get("anyOf")

@@ -1,0 +1,130 @@
+"""The local runner (`python -m products_api_local.runner`) as a child process of the tests, and its banner.
+
+Shared by the tests that call the API over real HTTP: tests/test_runner.py (the runner itself, the docs' examples)
+and tests/test_fuzz.py (schemathesis against docs/openapi.json).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+from support import ROOT
+
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Banner:
+    base_url: str
+    dynamodb_port: int
+    product_id: str
+    token: str
+    seeded: bool
+    curl: str
+
+
+class Runner:
+    """The runner as a child process, its output collected by a thread so a full pipe never blocks it."""
+
+    def __init__(self, port: int, *arguments: str) -> None:
+        self.port = port
+        self.lines: list[str] = []
+        self._ended = False
+        self._changed = threading.Condition()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "products_api_local.runner", "--port", str(port), *arguments],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        with self._changed:
+            return "\n".join(self.lines)
+
+    def wait_for_line(self, pattern: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not any(re.search(pattern, line) for line in self.lines):
+                output = "\n".join(self.lines)
+                if self._ended:
+                    pytest.fail(f"the runner exited with {self.process.wait()} before {pattern!r}:\n{output}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no line matching {pattern!r} after {timeout:.0f} s:\n{output}")
+                self._changed.wait(0.2)
+
+    def banner(self) -> Banner:
+        self.wait_for_line(r"^Press Ctrl-C to stop", START_TIMEOUT)
+        text = self.output
+
+        def field(label: str) -> str:
+            found = re.search(rf"^\s+{label}:\s+(\S+)", text, re.MULTILINE)
+            assert found, f"no {label} in the banner:\n{text}"
+            return found.group(1)
+
+        curl = re.search(r"^curl .*?\}'$", text, re.MULTILINE | re.DOTALL)
+        assert curl, f"no curl command in the banner:\n{text}"
+        url = re.search(r"^Products API running at (\S+)", text, re.MULTILINE)
+        assert url
+        return Banner(
+            base_url=url.group(1),
+            dynamodb_port=int(field("DynamoDB Local").rsplit(":", 1)[1]),
+            product_id=field("Demo product"),
+            token=field("Demo API key"),
+            seeded="Demo data:      seeded now" in text,
+            curl=curl.group(0),
+        )
+
+    def stop(self, signum: signal.Signals = signal.SIGINT) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        try:
+            return self.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"the runner did not stop within {STOP_TIMEOUT:.0f} s of {signum.name}:\n{self.output}")
+
+
+@contextmanager
+def running(*arguments: str) -> Iterator[tuple[Runner, Banner]]:
+    """A runner on a free port with these arguments (`--in-memory`, `--data-dir PATH`), stopped on the way out."""
+    process = Runner(free_port(), *arguments)
+    try:
+        yield process, process.banner()
+    finally:
+        process.stop()
