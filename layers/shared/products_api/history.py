@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
+# Set on a history item once its event is published (the item is written first, the event after).
+PUBLISHED_AT = "eventPublishedAt"
+
+
+class HistoryEntryMissing(RuntimeError):
+    """An entry to mark as published is not in the history table (deleted by hand between the two writes)."""
+
+
 def history_partition(company_id: str, product_id: str) -> str:
     return f"COMPANY#{company_id}#PRODUCT#{product_id}"
 
@@ -102,6 +110,35 @@ class HistoryStore:
 
     def add(self, entry: HistoryEntry) -> bool:
         """Store the entry once. False when this version is already recorded (a redelivered stream record)."""
+        return self._put(entry) is None
+
+    def record(self, entry: HistoryEntry) -> bool:
+        """Store the entry once; True while its event is still owed: the entry is new, or an earlier delivery of the
+        same stream record stored it but did not get to publish (its publish failed or the function was cut off).
+        """
+        existing = self._put(entry)
+        return existing is None or PUBLISHED_AT not in existing
+
+    def mark_published(self, entry: HistoryEntry, published_at: datetime) -> None:
+        """Note that the entry's event went out, so a redelivered record does not publish it again."""
+        try:
+            with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=to_attribute_values(
+                        {"pk": history_partition(entry.company_id, entry.product_id), "version": entry.version}
+                    ),
+                    UpdateExpression="SET #publishedAt = if_not_exists(#publishedAt, :now)",
+                    # the entry exists: UpdateItem would otherwise create a record without its changes
+                    ConditionExpression="attribute_exists(#pk)",
+                    ExpressionAttributeNames={"#publishedAt": PUBLISHED_AT, "#pk": "pk"},
+                    ExpressionAttributeValues=to_attribute_values({":now": format_timestamp(published_at)}),
+                )
+        except ClientError as exc:
+            raise HistoryEntryMissing(f"{entry.company_id}/{entry.product_id}/{entry.version}") from exc
+
+    def _put(self, entry: HistoryEntry) -> dict[str, Any] | None:
+        """Put the entry unless its version is recorded; None when written, else the item already there."""
         item = HistoryItem.from_entry(entry).model_dump()
         try:
             with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
@@ -111,10 +148,13 @@ class HistoryStore:
                     # this version has no record yet: a retried batch must not write it twice
                     ConditionExpression="attribute_not_exists(#version)",
                     ExpressionAttributeNames={"#version": "version"},
+                    # the record already there says whether its event went out, without a second read
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-        except ClientError:
-            return False
-        return True
+        except ClientError as exc:
+            old: dict[str, Any] = exc.response.get("Item") or {}  # type: ignore[assignment]
+            return from_attribute_values(old)
+        return None
 
     def page(self, company_id: str, product_id: str, limit: int, before_version: int | None = None) -> HistoryPage:
         """Newest first: up to `limit` entries with a version below `before_version` (all when None)."""
