@@ -36,6 +36,11 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
+def http_event_files() -> list[Path]:
+    """The HTTP API events of `events/`; the others are DynamoDB stream events (a `Records` list)."""
+    return sorted(path for path in EVENTS.glob("*.json") if "Records" not in json.loads(path.read_text()))
+
+
 def handler_module() -> ModuleType:
     """The function's own module, imported from its folder as Lambda does."""
     folder = str(ROOT / "functions" / "update_product")

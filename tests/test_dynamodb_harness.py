@@ -343,6 +343,24 @@ def test_create_tables_refuses_what_dynamodb_refuses(
         create_tables(dynamodb_client, {"NoSuchTable": "t-no-such-table"}, cfn_template)
 
 
+def test_a_table_made_before_its_stream_was_declared_gets_it(
+    dynamodb_client: DynamoDBClient, cfn_template: dict[str, Any]
+) -> None:
+    """A local database kept from before the template declared the products stream: the stream is turned on."""
+    name = f"t-{uuid.uuid4().hex[:8]}-products"
+    definition = table_definitions(cfn_template)["ProductsTable"].create_table_kwargs
+    dynamodb_client.create_table(
+        TableName=name, **{key: value for key, value in definition.items() if key != "StreamSpecification"}
+    )
+
+    create_tables(dynamodb_client, {"ProductsTable": name}, cfn_template)
+
+    table = dynamodb_client.describe_table(TableName=name)["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["LatestStreamArn"]
+    create_tables(dynamodb_client, {"ProductsTable": name}, cfn_template)  # and again: nothing to change
+
+
 def test_indexes_and_streams_are_created(dynamodb_client: DynamoDBClient, tmp_path: Path) -> None:
     template = load_template(write_template(tmp_path, RICH_TEMPLATE))
     names = {"EventsTable": f"t-{uuid.uuid4().hex[:8]}-events", "OnDemandTable": f"t-{uuid.uuid4().hex[:8]}-od"}

@@ -1,11 +1,15 @@
-"""`events/*.json` are what `sam local invoke` sends: each one runs through the handler as it is."""
+"""`events/*.json` are what `sam local invoke` sends: each one runs through its function's handler as it is."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
-from support import EVENT_PRODUCT_ID, EVENTS, Api, load_event
+from changes_fixtures import Changes
+from products_api.history import FieldChange
+from products_api_local.streams import stream_sources_from_template
+from support import EVENT_PRODUCT_ID, EVENTS, Api, http_event_files, load_event
 
 EXPECTED_STATUS = {
     "patch_product": 200,
@@ -13,10 +17,24 @@ EXPECTED_STATUS = {
     "patch_product_clear_description": 200,
     "patch_product_invalid": 400,
 }
+# DynamoDB stream events for ProductChangesFunction (`sam local invoke ProductChangesFunction -e ...`).
+STREAM_EVENTS = ("product_changes_rename",)
+# What Lambda's DynamoDB event source puts in each record.
+STREAM_RECORD_KEYS = {"eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb", "eventSourceARN"}
+STREAM_DYNAMODB_KEYS = {
+    "ApproximateCreationDateTime",
+    "Keys",
+    "NewImage",
+    "OldImage",
+    "SequenceNumber",
+    "SizeBytes",
+    "StreamViewType",
+}
 
 
 def test_every_event_file_is_covered() -> None:
-    assert sorted(path.stem for path in EVENTS.glob("*.json")) == sorted(EXPECTED_STATUS)
+    assert sorted(path.stem for path in EVENTS.glob("*.json")) == sorted([*EXPECTED_STATUS, *STREAM_EVENTS])
+    assert sorted(path.stem for path in http_event_files()) == sorted(EXPECTED_STATUS)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_STATUS))
@@ -40,10 +58,43 @@ def test_event_runs_as_is(api: Api, name: str) -> None:
 
 
 def test_events_carry_what_api_gateway_sends() -> None:
-    for path in EVENTS.glob("*.json"):
+    for path in http_event_files():
         event = json.loads(path.read_text())
         assert event["version"] == "2.0"
         assert event["routeKey"] == "PATCH /api/v1/products/{id}"
         assert event["requestContext"]["http"]["method"] == "PATCH"
         assert event["rawPath"] == event["requestContext"]["http"]["path"]
         assert all(name == name.lower() for name in event["headers"]), f"{path.name}: HTTP API lower-cases headers"
+
+
+def test_the_rename_stream_event_runs_as_is(api: Api, changes: Changes) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="LI-48V-20AH")
+    changes.deliver()
+    changes.published()
+
+    assert changes.invoke(load_event("product_changes_rename")["Records"]) == {"batchItemFailures": []}
+
+    latest = changes.entries(EVENT_PRODUCT_ID)[-1]
+    assert latest.version == 2
+    assert latest.changed_by == "cred_3f9a1c2e7b4d6a80"
+    assert latest.changes == (
+        FieldChange(field="name", before="Li-Ion 48V Battery Pack", after="Li-Ion 48V Battery Pack (revised)"),
+        FieldChange(field="model", before="LI-48V-20AH", after="LI-48V-30AH"),
+    )
+    # the two lock records of the rename publish nothing
+    (event,) = changes.published()
+    assert (event["detail-type"], event["detail"]["changedFields"]) == ("ProductUpdated", ["name", "model"])
+
+
+@pytest.mark.parametrize("name", STREAM_EVENTS)
+def test_stream_events_carry_what_lambda_sends(name: str, cfn_template: dict[str, Any]) -> None:
+    records = load_event(name)["Records"]
+    for record in records:
+        assert set(record) == STREAM_RECORD_KEYS
+        assert record["eventSource"] == "aws:dynamodb"
+        assert set(record["dynamodb"]) <= STREAM_DYNAMODB_KEYS
+        assert record["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    # the template's filter passes the product's record and holds back the model locks'
+    (source,) = stream_sources_from_template(cfn_template)
+    selected = [record["dynamodb"]["Keys"]["sk"]["S"] for record in records if source.selects(record)]
+    assert selected == [f"PRODUCT#{EVENT_PRODUCT_ID}"]

@@ -158,7 +158,7 @@ PROPERTY_SETTINGS = settings(
 def test_a_valid_patch_stores_exactly_its_fields(api: Api, patch: dict[str, Any]) -> None:
     company = f"PROP-{uuid.uuid4().hex[:12]}"
     token = f"tp_prop_{uuid.uuid4().hex}"
-    api.add_credential(token, company_id=company)
+    credential = api.add_credential(token, company_id=company)
     product = api.add_product(company_id=company)
     before = api.stored_item(product.id, company)
     assert before is not None
@@ -175,11 +175,11 @@ def test_a_valid_patch_stores_exactly_its_fields(api: Api, patch: dict[str, Any]
     expected = expected_stored(before, patch)
     stored_fields = {field: after[field] for field in FIELDS if field in after}
     assert same_json(stored_fields, expected), (stored_fields, expected)
-    # everything else is untouched, and the write counted once
-    assert {k: v for k, v in after.items() if k not in {*FIELDS, "version", "updatedAt", "modelKey", "writeId"}} == {
-        k: v for k, v in before.items() if k not in {*FIELDS, "version", "updatedAt", "modelKey", "writeId"}
-    }
+    # everything else is untouched, and the write counted once, in the writer's name
+    written = {*FIELDS, "version", "updatedAt", "modelKey", "writeId", "updatedBy"}
+    assert {k: v for k, v in after.items() if k not in written} == {k: v for k, v in before.items() if k not in written}
     assert after["version"] == 2
+    assert after["updatedBy"] == credential.credentialId
     assert after["modelKey"] == model_key(expected["model"])
     # the answer is the product as stored (description null when cleared)
     answered = response.json

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from local_runner import Banner, Runner, free_port, running
 from support import ROOT
@@ -245,6 +246,53 @@ def test_handler_errors_pass_through_with_their_status(runner: tuple[Runner, Ban
     assert reply.headers["www-authenticate"].startswith("Bearer")
 
 
+# --- the change history: the products table's stream -> ProductChangesFunction -> history and events ---------
+
+
+def event_lines(process: Runner, detail_type: str, change_id: str) -> list[dict[str, Any]]:
+    """The details of the events the runner printed for one change."""
+    prefix = f"event {detail_type} on products-api-local-products: "
+    details = [json.loads(line.removeprefix(prefix)) for line in process.lines if line.startswith(prefix)]
+    return [detail for detail in details if detail["changeId"] == change_id]
+
+
+def test_a_patch_reaches_the_history_and_the_event_bus(runner: tuple[Runner, Banner]) -> None:
+    process, banner = runner
+    # the demo product's creation went through the stream when the runner started
+    process.wait_for_line(rf'^event ProductCreated on .*"changeId":"demo-company/{banner.product_id}/1"', 30)
+
+    reply = patch(banner, {"description": f"history check {uuid.uuid4()}"})
+    assert reply.status == 200, reply.body
+    version = reply.body["version"]
+    change_id = f"demo-company/{banner.product_id}/{version}"
+    # Asynchronous, as in AWS: wait (with a deadline) for the function to have published, then for it to have
+    # returned. The history entry is written before the event is published.
+    process.wait_for_line(rf'^event ProductUpdated on .*"changeId":"{change_id}"', 30)
+    process.wait_for_line(
+        rf'"message":"product change recorded".*"product_id":"{banner.product_id}","version":{version}', 10
+    )
+
+    (detail,) = event_lines(process, "ProductUpdated", change_id)
+    assert detail["changedFields"] == ["description"]
+    assert detail["version"] == version
+    assert detail["updatedAt"] == reply.body["updatedAt"]
+    assert detail["updatedBy"].startswith("cred_")
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{banner.dynamodb_port}",
+        region_name="eu-west-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    key = {"pk": {"S": f"COMPANY#demo-company#PRODUCT#{banner.product_id}"}, "version": {"N": str(version)}}
+    item = client.get_item(TableName="HistoryTable", Key=key, ConsistentRead=True)["Item"]
+    (change,) = item["changes"]["L"]
+    assert change["M"]["field"] == {"S": "description"}
+    assert change["M"]["to"] == {"S": reply.body["description"]}
+    assert item["changedBy"] == {"S": detail["updatedBy"]}
+
+
 # --- stop and restart ----------------------------------------------------------------------------------
 
 
@@ -256,6 +304,7 @@ def test_stops_cleanly_and_restarts_on_its_data(tmp_path: Path) -> None:
         assert banner.seeded
         renamed = patch(banner, {"name": "Kept across a restart"})
         assert renamed.status == 200, renamed.body
+        first.wait_for_line(rf'^event ProductUpdated on .*"changeId":"demo-company/{banner.product_id}/2"', 30)
     except BaseException:
         first.stop()
         raise
@@ -272,6 +321,10 @@ def test_stops_cleanly_and_restarts_on_its_data(tmp_path: Path) -> None:
         assert current.status == 200, current.body
         assert current.body["name"] == "Kept across a restart"
         assert current.body["version"] == 2
+        # The stream is read again from its oldest record: both writes are delivered again, and neither is recorded
+        # nor published twice.
+        second.wait_for_line(r"^ProductsTable stream -> ProductChangesFunction: 2 record\(s\), 0 to retry", 30)
+        assert not [line for line in second.lines if line.startswith("event ")], second.output
     except BaseException:
         second.stop()
         raise

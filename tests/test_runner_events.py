@@ -37,7 +37,7 @@ from products_api_local.runner import (
     local_table_names,
 )
 from products_api_local.template import load_template
-from support import EVENTS, ROOT
+from support import ROOT, http_event_files
 
 PRODUCT_PATH = "/api/v1/products/6650a1b2c3d4e5f6a7b8c9d0"
 TEMPLATE = load_template()
@@ -68,7 +68,7 @@ def title_case(name: str) -> str:
 # --- events/*.json -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", http_event_files(), ids=lambda path: path.stem)
 def test_event_file_is_what_the_runner_builds(path: Path) -> None:
     expected = json.loads(path.read_text())
     context = expected["requestContext"]
@@ -113,7 +113,7 @@ def test_event_file_is_what_the_runner_builds(path: Path) -> None:
 
 
 def test_every_event_file_matches_a_template_route() -> None:
-    paths = sorted(EVENTS.glob("*.json"))
+    paths = http_event_files()
     assert paths
     for path in paths:
         event = json.loads(path.read_text())

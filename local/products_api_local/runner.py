@@ -4,12 +4,17 @@
 
 No Docker: each function's handler is imported from its CodeUri folder and called in this process, with the
 environment the template gives it (table references resolved to the local tables), the event API Gateway's HTTP API
-would send (`products_api_local.events`) and a Lambda-like context. A function handles one request at a time, as one
-Lambda container does: the functions keep per-container state between requests.
+would send (`products_api_local.events`) and a Lambda-like context. One handler runs at a time, whichever function it
+belongs to: the functions keep per-container state between requests, and Powertools' event handlers share theirs.
+
+Functions fed by a DynamoDB stream (`Type: DynamoDB` events) are fed here too: a thread polls the table's stream on
+DynamoDB Local from its oldest record, applies the event source's FilterCriteria, invokes the function with the event
+Lambda would send (`products_api_local.streams`) and retries failed records as Lambda does. Their EventBridge client
+reaches a local PutEvents sink (AWS_ENDPOINT_URL_EVENTBRIDGE), which prints each event and delivers it nowhere.
 
 DynamoDB Local keeps its data in `.dynamodb/` (git-ignored) unless `--in-memory`; the tables of the template are
 created when missing. The first start seeds a demo company, product and API key and prints a curl request for them.
-Ctrl-C (or SIGTERM) stops the HTTP server, then DynamoDB Local.
+Ctrl-C (or SIGTERM) stops the HTTP server, the stream pollers, then DynamoDB Local.
 
 As API Gateway and Lambda would: a handler that raises, returns an unusable result or runs past its Timeout gets
 500 `{"message":"Internal Server Error"}` (the traceback or reason is printed here); a body over 10 MiB gets 413.
@@ -63,6 +68,14 @@ from products_api_local.events import (
     response_from_result,
     routes_from_template,
 )
+from products_api_local.streams import (
+    StreamReader,
+    StreamSource,
+    StreamSourceError,
+    first_failed_sequence_number,
+    stream_arn,
+    stream_sources_from_template,
+)
 from products_api_local.template import TemplateError, create_tables, load_template, project_root
 
 if TYPE_CHECKING:
@@ -80,6 +93,11 @@ SAM_DEFAULT_TIMEOUT = 3
 SAM_DEFAULT_MEMORY = 128
 # How long a stop waits for requests already being handled.
 _DRAIN_SECONDS = 5.0
+# Lambda polls a stream shard about four times a second.
+_STREAM_POLL_SECONDS = 0.25
+_STREAM_RETRY_SECONDS = 1.0
+# Retries of a failing batch when the template sets no MaximumRetryAttempts (Lambda: until the records expire).
+_LOCAL_RETRY_CAP = 10
 _JSON = ("Content-Type", "application/json")
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -117,6 +135,7 @@ class _Resolver:
 
     def __init__(self, template: Mapping[str, Any], table_names: Mapping[str, str], region: str) -> None:
         self._tables = table_names
+        self._resources: Mapping[str, Any] = template.get("Resources") or {}
         self._parameters: Mapping[str, Any] = template.get("Parameters") or {}
         self._pseudo = {
             "AWS::Region": region,
@@ -143,6 +162,13 @@ class _Resolver:
     def _ref(self, where: str, name: str) -> str:
         if name in self._tables:
             return self._tables[name]
+        resource = self._resources.get(name)
+        if isinstance(resource, Mapping) and resource.get("Type") == "AWS::Events::EventBus":
+            # Ref of an event bus is its name; the local sink takes any name
+            bus_name = (resource.get("Properties") or {}).get("Name")
+            if bus_name is None:
+                raise RunnerError(f"template.yaml: {name} needs a Name for {where} to resolve locally")
+            return self.resolve(f"{name}.Properties.Name", bus_name)
         if name in self._pseudo:
             return self._pseudo[name]
         if name in self._parameters:
@@ -152,7 +178,7 @@ class _Resolver:
             return self.resolve(f"Parameters.{name}.Default", default)
         raise RunnerError(
             f"template.yaml: {where} refers to {name}, which the local runner cannot resolve "
-            "(only DynamoDB tables, parameters and AWS:: pseudo parameters have local values)"
+            "(only DynamoDB tables, event buses, parameters and AWS:: pseudo parameters have local values)"
         )
 
 
@@ -256,12 +282,46 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+# Every function runs in this one process, and Powertools' event handlers keep the current event in state shared by
+# all resolver instances: two handlers must never run at once, whichever functions they belong to.
+_INVOCATION_LOCK = threading.Lock()
+
+
 @dataclass
 class LocalFunction:
     spec: FunctionSpec
     handler: Handler
-    # One Lambda container serves one request at a time; the handler's module state relies on it.
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # One invocation at a time across all functions (see _INVOCATION_LOCK); also what one Lambda container does.
+    lock: threading.Lock = field(default_factory=lambda: _INVOCATION_LOCK)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    result: Any
+    elapsed_seconds: float
+    # Why the invocation failed as Lambda would report it (raised, timed out), or None.
+    error: str | None
+
+
+def invoke(function: LocalFunction, event: dict[str, Any], region: str) -> Invocation:
+    """Call the handler as the Lambda runtime would: one at a time, with a context counting down its Timeout."""
+    with function.lock:
+        started = time.monotonic()
+        context = LambdaContext(function.spec, region, started)
+        try:
+            result = function.handler(event, context)
+        except Exception:
+            return Invocation(None, time.monotonic() - started, f"raised:\n{traceback.format_exc().rstrip()}")
+        elapsed = time.monotonic() - started
+    if elapsed > function.spec.timeout_seconds:
+        # Lambda would have ended the invocation: its result never reaches the caller.
+        return Invocation(
+            None,
+            elapsed,
+            f"Task timed out after {function.spec.timeout_seconds:.2f} seconds "
+            f"(it took {elapsed:.2f} s; the deployed function would have been stopped)",
+        )
+    return Invocation(result, elapsed, None)
 
 
 class LocalApi:
@@ -299,27 +359,154 @@ class LocalApi:
 
         function = self.functions[match.route.function]
         event = build_event(request, match, self.gateway, request_id=request_id)
-        with function.lock:
-            started = time.monotonic()
-            context = LambdaContext(function.spec, self.region, started)
-            try:
-                result = function.handler(event, context)
-            except Exception:
-                self.log(f"{function.spec.logical_id} raised:\n{traceback.format_exc().rstrip()}")
-                return HttpResponse(500, [_JSON], INTERNAL_ERROR_BODY)
-            elapsed = time.monotonic() - started
-        if elapsed > function.spec.timeout_seconds:
-            # Lambda would have ended the invocation: its result never reaches API Gateway.
-            self.log(
-                f"{function.spec.logical_id}: Task timed out after {function.spec.timeout_seconds:.2f} seconds "
-                f"(it took {elapsed:.2f} s; the deployed function would have been stopped)"
-            )
+        invocation = invoke(function, event, self.region)
+        if invocation.error is not None:
+            self.log(f"{function.spec.logical_id} {invocation.error}")
             return HttpResponse(500, [_JSON], INTERNAL_ERROR_BODY)
+        result = invocation.result
         try:
             return response_from_result(result)
         except InvalidResult as exc:
             self.log(f"{function.spec.logical_id}: invalid result: {exc}")
             return HttpResponse(500, [_JSON], INTERNAL_ERROR_BODY)
+
+
+# --- DynamoDB streams and EventBridge ------------------------------------------------------------------------
+
+
+class StreamPoller:
+    """Lambda's DynamoDB event source for one function: poll the table's stream, filter, invoke, retry.
+
+    Every shard is read from its oldest record (TRIM_HORIZON), also after a restart on kept data: the records still in
+    the stream are delivered again, which the stream function takes in its stride (it records a version once and
+    publishes an event once). A batch whose invocation fails, or whose partial response names failed records, is
+    retried from the first failed record, up to MaximumRetryAttempts times one second apart; then it is dropped with a
+    message (in AWS it would go to the OnFailure destination).
+    """
+
+    def __init__(
+        self,
+        source: StreamSource,
+        function: LocalFunction,
+        reader: StreamReader,
+        region: str,
+        log: Callable[[str], None],
+    ) -> None:
+        self.source = source
+        self.function = function
+        self.reader = reader
+        self.region = region
+        self.log = log
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"stream-{source.function}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float) -> bool:
+        """Stop polling (an invocation under way finishes first); False if it did not stop within `timeout`."""
+        self._stop.set()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for batch in self.reader.batches(self.source.batch_size):
+                    self.deliver(batch.records)
+            except Exception:
+                # DynamoDB Local going away while stopping, or a bug here: say so, and keep polling more slowly
+                if not self._stop.is_set():
+                    self.log(f"stream {self.source.table}: polling failed:\n{traceback.format_exc().rstrip()}")
+                self._stop.wait(_STREAM_RETRY_SECONDS * 5)
+            self._stop.wait(_STREAM_POLL_SECONDS)
+
+    def deliver(self, records: list[dict[str, Any]]) -> None:
+        """Invoke the function on the records its filter selects, retrying failures as Lambda does."""
+        selected = [record for record in records if self.source.selects(record)]
+        retries = self.source.maximum_retry_attempts
+        attempts_left = _LOCAL_RETRY_CAP if retries < 0 else retries
+        name = f"{self.source.table} stream -> {self.function.spec.logical_id}"
+        while selected and not self._stop.is_set():
+            invocation = invoke(self.function, {"Records": selected}, self.region)
+            failed_from = self._failed_from(invocation, selected)
+            failed = 0 if failed_from is None else len(selected) - selected.index(failed_from)
+            milliseconds = invocation.elapsed_seconds * 1000
+            self.log(f"{name}: {len(selected)} record(s), {failed} to retry, {milliseconds:.1f} ms")
+            if invocation.error is not None:
+                self.log(f"{self.function.spec.logical_id} {invocation.error}")
+            if failed_from is None:
+                return
+            if attempts_left <= 0:
+                self.log(
+                    f"{name}: gave up on {failed} record(s) from sequence number "
+                    f"{failed_from['dynamodb']['SequenceNumber']} (in AWS: sent to the OnFailure destination)"
+                )
+                return
+            attempts_left -= 1
+            selected = selected[selected.index(failed_from) :]
+            self._stop.wait(_STREAM_RETRY_SECONDS)
+
+    def _failed_from(self, invocation: Invocation, records: list[dict[str, Any]]) -> dict[str, Any] | None:
+        if invocation.error is not None:
+            return records[0]
+        if not self.source.reports_item_failures:
+            return None
+        sequence_number = first_failed_sequence_number(invocation.result, records)
+        if sequence_number is None:
+            return None
+        return next(record for record in records if record["dynamodb"]["SequenceNumber"] == sequence_number)
+
+
+class EventsSink(ThreadingHTTPServer):
+    """EventBridge's PutEvents, locally: every event is printed and accepted (the functions' boto3 clients reach it
+    through AWS_ENDPOINT_URL_EVENTBRIDGE). Nothing is delivered anywhere; no rule or target is evaluated.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        super().__init__(("127.0.0.1", 0), _EventsRequestHandler)
+        self.log = log
+        self._thread = threading.Thread(target=self.serve_forever, name="events-sink", daemon=True)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _EventsRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = self.headers.get("X-Amz-Target", "")
+        if target != "AWSEvents.PutEvents":
+            self._answer(400, {"__type": "UnknownOperationException", "message": f"{target} is not served locally"})
+            return
+        entries = json.loads(body or b"{}").get("Entries", [])
+        sink = cast(EventsSink, self.server)
+        for entry in entries:
+            sink.log(f"event {entry.get('DetailType')} on {entry.get('EventBusName')}: {entry.get('Detail')}")
+        self._answer(200, {"FailedEntryCount": 0, "Entries": [{"EventId": str(uuid.uuid4())} for _ in entries]})
+
+    def _answer(self, status: int, document: dict[str, Any]) -> None:
+        payload = json.dumps(document).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: each event is printed by do_POST."""
 
 
 # --- HTTP ------------------------------------------------------------------------------------------
@@ -553,8 +740,12 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         specs = function_specs(template, root, table_names, region)
         routes = RouteTable(routes_from_template(template))
-    except (TemplateError, RouteError) as exc:
+        sources = stream_sources_from_template(template)
+    except (TemplateError, RouteError, StreamSourceError) as exc:
         raise RunnerError(str(exc)) from None
+    for source in sources:
+        if source.table not in table_names:
+            raise RunnerError(f"template.yaml: {source.function} reads the stream of {source.table}, not a table")
     if not routes.routes:
         raise RunnerError("template.yaml declares no HttpApi route: nothing to serve")
     environment = shared_environment(specs)
@@ -565,6 +756,8 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
     lock: IO[bytes] | None = None
     database: DynamoDBLocal | None = None
     serving: threading.Thread | None = None
+    sink: EventsSink | None = None
+    pollers: list[StreamPoller] = []
     try:
         if data_dir is not None:
             lock = _lock_data_dir(data_dir)
@@ -620,10 +813,28 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         )
 
         functions = {logical_id: LocalFunction(specs[logical_id], handlers[logical_id]) for logical_id in specs}
+        if sources:
+            # Before any function makes its EventBridge client: boto3 reads the endpoint when it makes one.
+            sink = EventsSink(log)
+            sink.start()
+            os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = sink.endpoint_url
+            streams = boto3.client("dynamodbstreams", endpoint_url=database.endpoint_url, region_name=region)
+            for source in sources:
+                table = table_names[source.table]
+                try:
+                    arn = stream_arn(client.describe_table(TableName=table)["Table"], table)
+                except StreamSourceError as exc:
+                    raise RunnerError(str(exc)) from None
+                reader = StreamReader(streams, arn, region)
+                pollers.append(StreamPoller(source, functions[source.function], reader, region, log))
         server.api = LocalApi(routes, functions, ApiGateway(forwarded_port=port), region, log)
         serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
         serving.start()
-        _print_banner(arguments.host, port, database, data_dir, demo, seeded, routes, specs, time.monotonic() - started)
+        _print_banner(
+            arguments.host, port, database, data_dir, demo, seeded, routes, specs, sources, time.monotonic() - started
+        )
+        for poller in pollers:
+            poller.start()
         # A timed wait, not a bare one: the kernel may deliver the signal to any thread, and Python runs its handler
         # only when the main thread next executes bytecode.
         forever = threading.Event()
@@ -640,6 +851,13 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         server.server_close()
         if serving is not None and not server.wait_idle(_DRAIN_SECONDS):
             log(f"requests still running after {_DRAIN_SECONDS:.0f} s are abandoned")
+        if pollers:
+            print(", streams", end="", flush=True)
+        for poller in pollers:
+            if not poller.stop(_DRAIN_SECONDS):
+                log(f"{poller.source.function} still running after {_DRAIN_SECONDS:.0f} s is abandoned")
+        if sink is not None:
+            sink.stop()
         if database is not None:
             if serving is not None:
                 print(", DynamoDB Local", end="", flush=True)
@@ -671,6 +889,7 @@ def _print_banner(
     seeded: bool,
     routes: RouteTable,
     specs: Mapping[str, FunctionSpec],
+    sources: Sequence[StreamSource],
     startup_seconds: float,
 ) -> None:
     base_url = f"http://{_url_host(host)}:{port}"
@@ -692,6 +911,10 @@ def _print_banner(
     for route in routes.routes:
         spec = specs[route.function]
         lines.append(f"    {route.route_key} -> {route.function} ({spec.handler}, timeout {spec.timeout_seconds} s)")
+    if sources:
+        lines.append("  Streams (events published to EventBridge are printed here, not delivered):")
+    for source in sources:
+        lines.append(f"    {source.table} -> {source.function} ({specs[source.function].handler})")
     from products_api_local.demo import curl_example
 
     lines += [

@@ -287,7 +287,7 @@ def create_tables(
                 raise
             description = client.describe_table(TableName=name)["Table"]
             _check_existing(name, definitions[logical_id], description)
-            if not _is_active(description):
+            if _enable_stream(client, name, definitions[logical_id], description) or not _is_active(description):
                 pending[logical_id] = name
         else:
             created.add(logical_id)
@@ -311,6 +311,23 @@ def create_tables(
         client.update_time_to_live(
             TableName=name, TimeToLiveSpecification={"AttributeName": attribute, "Enabled": True}
         )
+
+
+def _enable_stream(
+    client: DynamoDBClient, name: str, definition: TableDefinition, description: Mapping[str, Any]
+) -> bool:
+    """Turn on the stream the template declares on a table made before it declared one; True if it was off."""
+    wanted = definition.create_table_kwargs.get("StreamSpecification")
+    current = description.get("StreamSpecification") or {}
+    if wanted is None or current.get("StreamEnabled"):
+        if wanted is not None and current.get("StreamViewType") != wanted["StreamViewType"]:
+            raise TemplateError(
+                f"table {name} has a {current.get('StreamViewType')} stream, the template says "
+                f"{wanted['StreamViewType']}: delete the local table (or its data directory) to recreate it"
+            )
+        return False
+    client.update_table(TableName=name, StreamSpecification=wanted)
+    return True
 
 
 def _is_active(description: Mapping[str, Any]) -> bool:

@@ -57,12 +57,13 @@ class ProductStore:
         updated_at: datetime,
         write_id: str,
         *,
+        updated_by: str | None = None,
         expected_model_key: str | None = None,
     ) -> Product:
         """One conditional UpdateItem. Fields not in `changes` are untouched, so concurrent patches of
         different fields both apply. The failed condition's ALL_OLD image tells 404 from 412 without a read.
         """
-        expression, names, values = _update_expression(changes, updated_at, write_id)
+        expression, names, values = _update_expression(changes, updated_at, write_id, updated_by)
         names["#pk"] = "pk"
         conditions = [
             # the product exists: UpdateItem would otherwise create it
@@ -106,7 +107,15 @@ class ProductStore:
             raise ConcurrentUpdate(product_id) from exc
         return ProductItem.model_validate(from_attribute_values(response["Attributes"])).to_product()
 
-    def rename(self, current: Product, changes: dict[str, Any], updated_at: datetime, write_id: str) -> Product:
+    def rename(
+        self,
+        current: Product,
+        changes: dict[str, Any],
+        updated_at: datetime,
+        write_id: str,
+        *,
+        updated_by: str | None = None,
+    ) -> Product:
         """Move the model lock and update the product in one transaction.
 
         `current` is what a consistent read returned; the transaction holds only while the product is still
@@ -114,7 +123,7 @@ class ProductStore:
         """
         updated = current.with_changes(changes, updated_at)
         partition = company_partition(current.company_id)
-        expression, names, values = _update_expression(changes, updated_at, write_id)
+        expression, names, values = _update_expression(changes, updated_at, write_id, updated_by)
         names["#pk"] = "pk"
         values[":readVersion"] = current.version
         transaction: list[TransactWriteItemTypeDef] = [
@@ -208,15 +217,21 @@ class ProductStore:
 
 
 def _update_expression(
-    changes: dict[str, Any], updated_at: datetime, write_id: str
+    changes: dict[str, Any], updated_at: datetime, write_id: str, updated_by: str | None
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
     """SET what the patch sends, REMOVE what it clears, count the write in version and updatedAt, and mark
-    it with its write id.
+    it with its write id and who made it (the credential id, read by the change history from the stream).
     """
-    names = {"#version": "version", "#updatedAt": "updatedAt", "#writeId": "writeId"}
+    names = {"#version": "version", "#updatedAt": "updatedAt", "#writeId": "writeId", "#updatedBy": "updatedBy"}
     values: dict[str, Any] = {":one": 1, ":updatedAt": format_timestamp(updated_at), ":writeId": write_id}
     assignments = ["#version = #version + :one", "#updatedAt = :updatedAt", "#writeId = :writeId"]
     removals = []
+    if updated_by is None:
+        # a write from outside the API must not inherit the previous writer's name
+        removals.append("#updatedBy")
+    else:
+        values[":updatedBy"] = updated_by
+        assignments.append("#updatedBy = :updatedBy")
     for position, (attribute, value) in enumerate(sorted(changes.items())):
         names[f"#f{position}"] = attribute
         if value is None:

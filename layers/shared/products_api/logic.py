@@ -28,6 +28,8 @@ class UpdateCommand:
     version_condition: VersionCondition
     # Identifies this write across retries: derived from the Idempotency-Key, else unique per request.
     write_id: str
+    # Who writes: the credential id (never the token), stored on the product for the change history.
+    updated_by: str | None = None
 
 
 class ProductUpdater:
@@ -49,6 +51,7 @@ class ProductUpdater:
                 command.version_condition,
                 self._clock(),
                 command.write_id,
+                updated_by=command.updated_by,
             )
         return self._rename(command, changes)
 
@@ -74,9 +77,12 @@ class ProductUpdater:
                         command.version_condition,
                         self._clock(),
                         command.write_id,
+                        updated_by=command.updated_by,
                         expected_model_key=current.model_key,
                     )
-                return self._store.rename(current, changes, self._clock(), command.write_id)
+                return self._store.rename(
+                    current, changes, self._clock(), command.write_id, updated_by=command.updated_by
+                )
             except ConcurrentUpdate:
                 continue
         raise ConcurrentUpdate(command.product_id)

@@ -376,6 +376,8 @@ class ProductItem(BaseModel):
     updatedAt: str  # noqa: N815
     # Which write made this version: lets a retried write recognise that it already happened.
     writeId: str | None = None  # noqa: N815
+    # The credential id that made this version (never the token); absent for products written outside the API.
+    updatedBy: str | None = None  # noqa: N815
 
     def to_product(self) -> Product:
         return Product(

@@ -106,6 +106,7 @@ class PatchProductService:
             patch=request.patch,
             version_condition=request.version_condition,
             write_id=write_id_for(principal.company_id, request.idempotency_key),
+            updated_by=principal.credential_id,
         )
         outcomes: list[Outcome] = []
         if request.idempotency_key is None:

@@ -1,28 +1,42 @@
-"""Configuration: one settings model, read once from the environment, failing fast."""
+"""Configuration: one settings model per function, each read once from the environment, failing fast.
+
+Each function reads only what it needs: the API function its three tables, the stream function its history table
+and event bus. What both share (the DynamoDB client's timeouts and retries) lives in their common base.
+"""
 
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # DynamoDB (and DynamoDB Local) refuse names outside this pattern; moto does not, so check here.
 TableName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")]
+# EventBridge's rule for event bus names (a name, not an ARN: the function publishes to a bus of its own account).
+EventBusName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,256}$")]
 
 
 class ConfigurationError(RuntimeError):
     """The environment does not hold a usable configuration."""
 
 
-class Settings(BaseSettings):
-    """Every setting of the functions and of the CLI, under the same environment variable names.
+class DynamoDBClientSettings(BaseSettings):
+    """How a function talks to DynamoDB; every function's settings start from these.
 
     The DynamoDB endpoint is not a setting: boto3 honours AWS_ENDPOINT_URL_DYNAMODB itself.
     """
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    dynamodb_connect_timeout_seconds: float = Field(default=1.0, gt=0)
+    dynamodb_read_timeout_seconds: float = Field(default=2.0, gt=0)
+    dynamodb_max_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class Settings(DynamoDBClientSettings):
+    """The API function's settings (UpdateProductFunction), also read by the CLI, under the same variable names."""
 
     products_table_name: TableName
     idempotency_table_name: TableName
@@ -32,9 +46,6 @@ class Settings(BaseSettings):
     idempotency_expiry_seconds: int = Field(default=24 * 60 * 60, ge=60)
     # A rename reads then writes; a concurrent write in between makes it read again, this many times.
     max_rename_attempts: int = Field(default=3, ge=1, le=10)
-    dynamodb_connect_timeout_seconds: float = Field(default=1.0, gt=0)
-    dynamodb_read_timeout_seconds: float = Field(default=2.0, gt=0)
-    dynamodb_max_attempts: int = Field(default=3, ge=1, le=10)
     # CloudWatch metrics: the namespace under Powertools' own variable (the template sets it); the environment is a
     # metric dimension that keeps two stacks in one account apart (the template passes the stack name).
     metrics_namespace: str = Field(
@@ -46,6 +57,22 @@ class Settings(BaseSettings):
     environment_name: str = Field(default="local", min_length=1, max_length=128)
 
 
+class ChangesSettings(DynamoDBClientSettings):
+    """The stream function's settings (ProductChangesFunction): where history goes and where events are published.
+
+    The EventBridge endpoint is not a setting either: boto3 honours AWS_ENDPOINT_URL_EVENTBRIDGE (the runner sets it).
+    """
+
+    history_table_name: TableName
+    event_bus_name: EventBusName
+    events_connect_timeout_seconds: float = Field(default=1.0, gt=0)
+    events_read_timeout_seconds: float = Field(default=2.0, gt=0)
+    events_max_attempts: int = Field(default=3, ge=1, le=10)
+
+
+SettingsModel = TypeVar("SettingsModel", bound=DynamoDBClientSettings)
+
+
 def _describe(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
@@ -54,15 +81,26 @@ def _describe(error: ValidationError) -> str:
     return "invalid configuration: " + "; ".join(problems)
 
 
-def load_settings() -> Settings:
-    """Read the settings from the environment, raising ConfigurationError with every problem named."""
+def read_settings(model: type[SettingsModel]) -> SettingsModel:
+    """Read one function's settings from the environment, raising ConfigurationError with every problem named."""
     try:
-        return Settings()
+        return model()
     except ValidationError as exc:
         raise ConfigurationError(_describe(exc)) from exc
 
 
+def load_settings() -> Settings:
+    """The API function's settings, read now."""
+    return read_settings(Settings)
+
+
 @functools.cache
 def get_settings() -> Settings:
-    """The settings of this process, read on first use (not at import)."""
+    """The API function's settings of this process, read on first use (not at import)."""
     return load_settings()
+
+
+@functools.cache
+def get_changes_settings() -> ChangesSettings:
+    """The stream function's settings of this process, read on first use (not at import)."""
+    return read_settings(ChangesSettings)
