@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-    from products_api.settings import Settings
+    from products_api.settings import ApiSettings
 
 # Codes DynamoDB returns when it is overloaded or failing: retried by botocore, then a 503 for the client.
 UNAVAILABLE_CODES = frozenset(
@@ -36,7 +36,7 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-def make_client(settings: Settings, session: boto3.Session | None = None) -> DynamoDBClient:
+def make_client(settings: ApiSettings, session: boto3.Session | None = None) -> DynamoDBClient:
     """One client per container: explicit timeouts so a slow DynamoDB fails within the Lambda's time."""
     config = Config(
         connect_timeout=settings.dynamodb_connect_timeout_seconds,
