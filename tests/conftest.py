@@ -27,11 +27,12 @@ pytest_plugins = ("api_fixtures",)
 REGION = "eu-west-1"
 MOTO = "moto"
 DYNAMODB_LOCAL = "dynamodb_local"
-# The variables the functions read their table names from (template.yaml: UpdateProductFunction's Environment).
+# The variables the functions read their table names from (template.yaml: the functions' Environment).
 TABLE_ENV_VARS = {
     "ProductsTable": "PRODUCTS_TABLE_NAME",
     "IdempotencyTable": "IDEMPOTENCY_TABLE_NAME",
     "CredentialsTable": "CREDENTIALS_TABLE_NAME",
+    "HistoryTable": "HISTORY_TABLE_NAME",
 }
 ENDPOINT_ENV_VAR = "AWS_ENDPOINT_URL_DYNAMODB"
 
