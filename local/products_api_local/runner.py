@@ -4,8 +4,9 @@
 
 No Docker: each function's handler is imported from its CodeUri folder and called in this process, with the
 environment the template gives it (table references resolved to the local tables), the event API Gateway's HTTP API
-would send (`products_api_local.events`) and a Lambda-like context. A function handles one request at a time, as one
-Lambda container does: the functions keep per-container state between requests.
+would send (`products_api_local.events`) and a Lambda-like context. One request is handled at a time, across all the
+functions: a Lambda container serves one request at a time and the functions keep per-container state, and in one
+process the functions share state too (Powertools keeps the current event in a class attribute of its resolvers).
 
 DynamoDB Local keeps its data in `.dynamodb/` (git-ignored) unless `--in-memory`; the tables of the template are
 created when missing. The first start seeds a demo company, product and API key and prints a curl request for them.
@@ -258,7 +259,8 @@ class LambdaContext:
 class LocalFunction:
     spec: FunctionSpec
     handler: Handler
-    # One Lambda container serves one request at a time; the handler's module state relies on it.
+    # One Lambda container serves one request at a time; the handler's module state relies on it. The runner hands
+    # every function the same lock: Powertools' resolvers share `current_event` (a class attribute) in one process.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -612,7 +614,10 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
             data_dir,
         )
 
-        functions = {logical_id: LocalFunction(specs[logical_id], handlers[logical_id]) for logical_id in specs}
+        one_at_a_time = threading.Lock()
+        functions = {
+            logical_id: LocalFunction(specs[logical_id], handlers[logical_id], one_at_a_time) for logical_id in specs
+        }
         server.api = LocalApi(routes, functions, ApiGateway(forwarded_port=port), region, log)
         serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
         serving.start()
@@ -685,13 +690,17 @@ def _print_banner(
     for route in routes.routes:
         spec = specs[route.function]
         lines.append(f"    {route.route_key} -> {route.function} ({spec.handler}, timeout {spec.timeout_seconds} s)")
-    from products_api_local.demo import curl_example
+    from products_api_local.demo import curl_example, history_curl_example
 
     lines += [
         "",
         "Try it:",
         "",
         curl_example(base_url, demo),
+        "",
+        "and read its history:",
+        "",
+        history_curl_example(base_url, demo),
         "",
         "Press Ctrl-C to stop (the API, then DynamoDB Local).",
     ]
