@@ -200,20 +200,21 @@ def decode_cursor(cursor: str, product_id: str) -> int:
         document = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise InvalidCursor(_NOT_OUR_CURSOR) from exc
-    version = document.get("v") if isinstance(document, dict) else None
-    owner = document.get("p") if isinstance(document, dict) else None
-    valid = (
+    if not isinstance(document, dict):
+        raise InvalidCursor(_NOT_OUR_CURSOR)
+    owner, version = document.get("p"), document.get("v")
+    if not (
         isinstance(owner, str)
-        and type(version) is int
+        and isinstance(version, int)
+        and not isinstance(version, bool)
         and 1 <= version <= _MAX_CURSOR_VERSION
         # the exact text this API writes for these values: an edited or hand-made cursor differs
         and encode_cursor(owner, version) == cursor
-    )
-    if not valid:
+    ):
         raise InvalidCursor(_NOT_OUR_CURSOR)
     if owner != product_id:
         raise InvalidCursor("cursor belongs to another product's history")
-    return int(version)  # type: ignore[arg-type]  # checked to be an int above
+    return version
 
 
 def parse_history_request(query: Mapping[str, str], raw_product_id: str) -> HistoryRequest:
