@@ -1,4 +1,6 @@
-"""The `api` fixture: the real handler wired to the current backend's client, with the events' credential."""
+"""The `api` and `history_api` fixtures: the real handlers wired to the current backend's client, with the events'
+credential.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 from products_api.dynamodb import make_client
+from products_api.history_runtime import HistoryRuntime
 from products_api.runtime import Runtime
-from products_api.settings import load_settings
-from support import EVENT_TOKEN, Api, handler_module
+from products_api.settings import HistorySettings, load_settings, read_settings
+from support import EVENT_SCOPES, EVENT_TOKEN, Api, HistoryApi, handler_module, history_handler_module
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -33,7 +36,7 @@ def api(
     runtime = Runtime.build(settings, client)
     monkeypatch.setattr(handler_module(), "get_runtime", lambda: runtime)
     harness = Api(client, settings, runtime)
-    harness.add_credential(EVENT_TOKEN)
+    harness.add_credential(EVENT_TOKEN, scopes=EVENT_SCOPES)
     return harness
 
 
@@ -54,3 +57,13 @@ def handler_log() -> Iterator[io.StringIO]:
     finally:
         logger.setLevel(previous_level)
         handler.setStream(previous_stream)
+
+
+@pytest.fixture
+def history_api(api: Api, monkeypatch: pytest.MonkeyPatch) -> HistoryApi:
+    """The history handler on its own settings (read as its container reads them) and on `api`'s client, so data
+    seeded through `api` is what it reads and DynamoDB calls can be counted on one client.
+    """
+    runtime = HistoryRuntime.build(read_settings(HistorySettings), api.client)
+    monkeypatch.setattr(history_handler_module(), "get_history_runtime", lambda: runtime)
+    return HistoryApi(api, runtime)

@@ -32,7 +32,7 @@ TABLE_ENV_VARS = {
     "ProductsTable": "PRODUCTS_TABLE_NAME",
     "IdempotencyTable": "IDEMPOTENCY_TABLE_NAME",
     "CredentialsTable": "CREDENTIALS_TABLE_NAME",
-    # ProductChangesFunction's
+    # the history route's and ProductChangesFunction's
     "HistoryTable": "HISTORY_TABLE_NAME",
 }
 ENDPOINT_ENV_VAR = "AWS_ENDPOINT_URL_DYNAMODB"

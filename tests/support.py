@@ -13,11 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import simplejson
 from products_api.credentials import Credential, CredentialStore, token_hash
 from products_api.data import ProductStore
 from products_api.dynamodb import from_attribute_values, to_attribute_values
+from products_api.history import FieldChange, HistoryEntry, HistoryStore
+from products_api.history_runtime import HistoryRuntime
 from products_api.models import Product, company_partition, product_sort_key
 from products_api.runtime import Runtime
 from products_api.settings import Settings
@@ -29,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 EVENT_PRODUCT_ID = "6650a1b2c3d4e5f6a7b8c9d0"
 EVENT_TOKEN = "tp_events_example_token_0000000000000000"
+# What the events' credential may do: the example client both reads and changes products.
+EVENT_SCOPES = ("products:write", "products:read")
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -41,12 +46,22 @@ def http_event_files() -> list[Path]:
     return sorted(path for path in EVENTS.glob("*.json") if "Records" not in json.loads(path.read_text()))
 
 
-def handler_module() -> ModuleType:
-    """The function's own module, imported from its folder as Lambda does."""
-    folder = str(ROOT / "functions" / "update_product")
+def _function_module(name: str) -> ModuleType:
+    """A function's own module, imported from its folder (functions/<name>/<name>.py) as Lambda does."""
+    folder = str(ROOT / "functions" / name)
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    return importlib.import_module("update_product")
+    return importlib.import_module(name)
+
+
+def handler_module() -> ModuleType:
+    """The update function's module (PATCH)."""
+    return _function_module("update_product")
+
+
+def history_handler_module() -> ModuleType:
+    """The history function's module (GET .../history)."""
+    return _function_module("get_product_history")
 
 
 class FakeContext:
@@ -117,6 +132,39 @@ def product_event(
     else:
         event["body"] = body
         event["isBase64Encoded"] = False
+    return event
+
+
+def history_event(
+    product_id: str,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str | None] | None = None,
+    *,
+    token: str | None = EVENT_TOKEN,
+) -> dict[str, Any]:
+    """A GET of the history as API Gateway sends it: `events/get_product_history.json` with this path and query.
+
+    `query` holds the decoded parameters (as API Gateway passes them); the raw query string is encoded from them.
+    """
+    event = copy.deepcopy(load_event("get_product_history"))
+    path = f"/api/v1/products/{product_id}/history"
+    event["rawPath"] = path
+    event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    event["pathParameters"] = {"id": product_id}
+    event["rawQueryString"] = urlencode(query or {})
+    event.pop("queryStringParameters", None)
+    if query:
+        event["queryStringParameters"] = dict(query)
+    event_headers = {k: v for k, v in event["headers"].items() if k != "authorization"}
+    if token is not None:
+        event_headers["authorization"] = f"Bearer {token}"
+    for name, value in (headers or {}).items():
+        if value is None:
+            event_headers.pop(name.lower(), None)
+        else:
+            event_headers[name.lower()] = value
+    event["headers"] = event_headers
     return event
 
 
@@ -230,6 +278,52 @@ class Api:
     def idempotency_records(self) -> list[dict[str, Any]]:
         page = self.client.scan(TableName=self.settings.idempotency_table_name, ConsistentRead=True)
         return [from_attribute_values(item) for item in page.get("Items", [])]
+
+
+class HistoryApi:
+    """The history function's entry point on one backend, beside `Api` (which seeds products and credentials)."""
+
+    def __init__(self, api: Api, runtime: HistoryRuntime) -> None:
+        self.api = api
+        self.runtime = runtime
+        self.store = HistoryStore(api.client, runtime.settings.history_table_name)
+        self.handler = history_handler_module()
+
+    def invoke(self, event: dict[str, Any], context: FakeContext | None = None) -> ApiResponse:
+        result = self.handler.lambda_handler(event, context or FakeContext())
+        return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), result.get("body") or "")
+
+    def get(
+        self,
+        product_id: str,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str | None] | None = None,
+        *,
+        token: str | None = EVENT_TOKEN,
+    ) -> ApiResponse:
+        return self.invoke(history_event(product_id, query, headers, token=token))
+
+    def record(
+        self,
+        product: Product,
+        version: int,
+        changes: tuple[FieldChange, ...] | None = None,
+        *,
+        changed_by: str | None = "cred_example",
+    ) -> HistoryEntry:
+        """Store a history record as the stream function would (HistoryStore.add), for the product's company."""
+        entry = HistoryEntry(
+            company_id=product.company_id,
+            product_id=product.id,
+            version=version,
+            changed_at=datetime(2026, 5, 1, 9, 0, tzinfo=UTC) + timedelta(minutes=version),
+            changed_by=changed_by,
+            changes=changes
+            if changes is not None
+            else (FieldChange(field="name", before=f"name {version - 1}", after=f"name {version}"),),
+        )
+        assert self.store.add(entry), f"version {version} was already recorded"
+        return entry
 
 
 def exact(value: str) -> Decimal:

@@ -25,7 +25,8 @@ LAYER_SITE = BUILD_DIR / "SharedLayer" / "python"
 FUNCTION_DIR = BUILD_DIR / "UpdateProductFunction"
 LAYER_LOCK = ROOT / "layers" / "shared" / "requirements.txt"
 SHARED_SOURCE = ROOT / "layers" / "shared" / "products_api"
-FUNCTION_SOURCE = ROOT / "functions" / "update_product"
+# Every function of the template: logical id -> its source folder under functions/.
+FUNCTIONS = {"UpdateProductFunction": "update_product", "GetProductHistoryFunction": "get_product_history"}
 
 ELF_MAGIC = b"\x7fELF"
 ELFCLASS64 = 2
@@ -126,12 +127,14 @@ def test_layer_holds_exactly_the_locked_versions() -> None:
     assert len(installed) == len(pins), f"the layer holds distributions that are not locked: {sorted(installed)}"
 
 
-def test_built_template_targets_arm64_python313() -> None:
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_built_template_targets_arm64_python313(logical_id: str) -> None:
     template = _load_built_template()
     resources = template["Resources"]
     function_globals = template.get("Globals", {}).get("Function", {})
+    assert {name for name, item in resources.items() if item["Type"] == "AWS::Serverless::Function"} == set(FUNCTIONS)
 
-    function = resources["UpdateProductFunction"]["Properties"]
+    function = resources[logical_id]["Properties"]
     assert function.get("Runtime", function_globals.get("Runtime")) == "python3.13"
     assert function.get("Architectures", function_globals.get("Architectures")) == ["arm64"]
 
@@ -151,15 +154,17 @@ def test_shared_package_is_in_the_layer() -> None:
     assert not missing, f"modules of layers/shared/products_api not in the layer (stale build?): {missing}"
 
 
-def test_handler_module_is_in_the_function() -> None:
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_handler_module_is_in_the_function(logical_id: str) -> None:
     template = _load_built_template()
-    handler = template["Resources"]["UpdateProductFunction"]["Properties"]["Handler"]
+    function_dir = BUILD_DIR / logical_id
+    handler = template["Resources"][logical_id]["Properties"]["Handler"]
     module = handler.rsplit(".", 1)[0].replace(".", "/")
-    assert (FUNCTION_DIR / f"{module}.py").is_file(), f"handler module {module}.py is not in the function artefact"
-    expected = {path.name for path in FUNCTION_SOURCE.glob("*.py")}
-    shipped = {path.name for path in FUNCTION_DIR.glob("*.py")}
+    assert (function_dir / f"{module}.py").is_file(), f"handler module {module}.py is not in the function artefact"
+    expected = {path.name for path in (ROOT / "functions" / FUNCTIONS[logical_id]).glob("*.py")}
+    shipped = {path.name for path in function_dir.glob("*.py")}
     missing = sorted(expected - shipped)
-    assert not missing, f"modules of functions/update_product not in the artefact (stale build?): {missing}"
+    assert not missing, f"modules of functions/{FUNCTIONS[logical_id]} not in the artefact (stale build?): {missing}"
 
 
 def test_nothing_lambda_cannot_use_is_shipped() -> None:

@@ -9,7 +9,7 @@ import pytest
 from changes_fixtures import Changes
 from products_api.history import FieldChange
 from products_api_local.streams import stream_sources_from_template
-from support import EVENT_PRODUCT_ID, EVENTS, Api, http_event_files, load_event
+from support import EVENT_PRODUCT_ID, EVENTS, Api, HistoryApi, http_event_files, load_event
 
 EXPECTED_STATUS = {
     "patch_product": 200,
@@ -17,6 +17,9 @@ EXPECTED_STATUS = {
     "patch_product_clear_description": 200,
     "patch_product_invalid": 400,
 }
+# GET .../history events (sam local invoke GetProductHistoryFunction -e ...)
+HISTORY_EVENTS = ("get_product_history",)
+ROUTE_KEYS = {"PATCH /api/v1/products/{id}", "GET /api/v1/products/{id}/history"}
 # DynamoDB stream events for ProductChangesFunction (`sam local invoke ProductChangesFunction -e ...`).
 STREAM_EVENTS = ("product_changes_rename",)
 # What Lambda's DynamoDB event source puts in each record.
@@ -33,8 +36,10 @@ STREAM_DYNAMODB_KEYS = {
 
 
 def test_every_event_file_is_covered() -> None:
-    assert sorted(path.stem for path in EVENTS.glob("*.json")) == sorted([*EXPECTED_STATUS, *STREAM_EVENTS])
-    assert sorted(path.stem for path in http_event_files()) == sorted(EXPECTED_STATUS)
+    assert sorted(path.stem for path in EVENTS.glob("*.json")) == sorted(
+        [*EXPECTED_STATUS, *HISTORY_EVENTS, *STREAM_EVENTS]
+    )
+    assert sorted(path.stem for path in http_event_files()) == sorted([*EXPECTED_STATUS, *HISTORY_EVENTS])
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_STATUS))
@@ -57,12 +62,26 @@ def test_event_runs_as_is(api: Api, name: str) -> None:
         assert {detail["field"] for detail in body["details"]} == set(json.loads(event["body"]))
 
 
+def test_history_event_runs_as_is(history_api: HistoryApi) -> None:
+    product = history_api.api.add_product(EVENT_PRODUCT_ID, model="LI-48V-20AH")
+    for version in (1, 2, 3):
+        history_api.record(product, version)
+    event = load_event("get_product_history")
+    response = history_api.invoke(event)
+    assert response.status == 200, response.body
+    # the event asks for two records: the newest two, and a cursor to the rest
+    assert event["queryStringParameters"] == {"limit": "2"}
+    assert [item["version"] for item in response.json["items"]] == [3, 2]
+    assert response.json["nextCursor"]
+
+
 def test_events_carry_what_api_gateway_sends() -> None:
     for path in http_event_files():
         event = json.loads(path.read_text())
         assert event["version"] == "2.0"
-        assert event["routeKey"] == "PATCH /api/v1/products/{id}"
-        assert event["requestContext"]["http"]["method"] == "PATCH"
+        assert event["routeKey"] in ROUTE_KEYS
+        assert event["routeKey"] == event["requestContext"]["routeKey"]
+        assert event["requestContext"]["http"]["method"] == event["routeKey"].split(" ")[0]
         assert event["rawPath"] == event["requestContext"]["http"]["path"]
         assert all(name == name.lower() for name in event["headers"]), f"{path.name}: HTTP API lower-cases headers"
 

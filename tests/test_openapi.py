@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 from products_api import http as api_http
+from products_api.errors import ValidationFailed
+from products_api.history import HistoryEntry, HistoryPage
 from products_api.models import READ_ONLY_FIELDS, ProductPatch
 from products_api_local import openapi
 from products_api_local.template import load_template
@@ -28,6 +30,7 @@ from pydantic import ValidationError
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "docs" / "openapi.json"
 PATH = "/api/v1/products/{id}"
+HISTORY_PATH = "/api/v1/products/{id}/history"
 CONTRACT_ERRORS = {
     (400, "invalid_id"),
     (400, "invalid_json"),
@@ -57,6 +60,23 @@ CONTRACT_HEADERS = {
     503: {("Retry-After", True)},
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+# GET .../history: what the issue asks (same credentials, scope products:read) and the route answers.
+HISTORY_ERRORS = {
+    (400, "invalid_id"),
+    (400, "validation_error"),
+    (400, "invalid_cursor"),
+    (401, "unauthorized"),
+    (403, "insufficient_scope"),
+    (404, "not_found"),
+    (500, "internal_error"),
+    (503, "unavailable"),
+}
+HISTORY_HEADERS = {
+    200: {("Cache-Control", True)},
+    401: {("WWW-Authenticate", True)},
+    403: {("WWW-Authenticate", True)},
+    503: {("Retry-After", True)},
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +88,12 @@ def document() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def operation(document: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = document["paths"][PATH]["patch"]
+    return found
+
+
+@pytest.fixture(scope="module")
+def history_operation(document: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = document["paths"][HISTORY_PATH]["get"]
     return found
 
 
@@ -228,7 +254,7 @@ def test_paths_are_the_template_http_api_events(document: dict[str, Any]) -> Non
                     events.add((event["Properties"]["Path"], event["Properties"]["Method"].lower()))
     documented = {(path, method) for path, item in document["paths"].items() for method in item}
     assert documented == events
-    assert events == {(PATH, "patch")}
+    assert events == {(PATH, "patch"), (HISTORY_PATH, "get")}
 
 
 def test_paths_are_the_handler_routes(document: dict[str, Any]) -> None:
@@ -280,11 +306,18 @@ def documented_errors(operation: dict[str, Any]) -> set[tuple[int, str]]:
     return found
 
 
-def test_every_error_of_the_code_is_documented(operation: dict[str, Any]) -> None:
+def test_every_error_of_the_code_is_documented(document: dict[str, Any]) -> None:
     table = {(spec.status, spec.code) for spec in api_http._ERRORS.values()}
     table.add((api_http._INTERNAL.status, api_http._INTERNAL.code))
-    missing = table - documented_errors(operation)
+    documented = {
+        error for item in document["paths"].values() for op in item.values() for error in documented_errors(op)
+    }
+    missing = table - documented
     assert not missing, f"error statuses/codes of products_api.http not in the document: {sorted(missing)}"
+
+
+def test_the_update_documents_no_history_code(operation: dict[str, Any]) -> None:
+    assert (400, "invalid_cursor") not in documented_errors(operation)
 
 
 def test_every_error_of_the_contract_is_documented(operation: dict[str, Any]) -> None:
@@ -440,3 +473,105 @@ def test_source_locale_pattern_accepts_exactly_the_languages_the_api_accepts(pat
             if patch_validator.is_valid(body) != model_accepts(body):
                 disagreements.append(spelling)
     assert not disagreements, f"the document and the API disagree on {disagreements[:10]}"
+
+
+# --- (f) GET /api/v1/products/{id}/history ------------------------------------------------------------------------
+
+
+def test_history_operation_basics(history_operation: dict[str, Any], document: dict[str, Any]) -> None:
+    assert history_operation["operationId"] == "getProductHistory"
+    assert history_operation["security"] == [{"bearer": ["products:read"]}]
+    assert "products:read" in document["components"]["securitySchemes"]["bearer"]["description"]
+    assert "requestBody" not in history_operation
+    params = {(p["name"], p["in"]): p for p in history_operation["parameters"]}
+    assert set(params) == {("id", "path"), ("limit", "query"), ("cursor", "query")}
+    assert params[("id", "path")]["schema"]["pattern"] == "^[0-9a-fA-F]{24}$"
+    limit = params[("limit", "query")]
+    assert limit["required"] is False
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
+    assert params[("cursor", "query")]["required"] is False
+    assert params[("cursor", "query")]["schema"]["type"] == "string"
+
+
+def test_history_errors_are_the_routes_own(history_operation: dict[str, Any]) -> None:
+    assert documented_errors(history_operation) == HISTORY_ERRORS
+    assert {int(status) for status in history_operation["responses"]} == {status for status, _ in HISTORY_ERRORS} | {
+        200
+    }
+    for status, response in history_operation["responses"].items():
+        headers = {(name, spec["required"]) for name, spec in response.get("headers", {}).items()}
+        assert headers == HISTORY_HEADERS.get(int(status), set()), status
+        assert "Idempotency-Key" not in response["description"], "the history keeps nothing for replay"
+    assert "query parameter" in history_operation["responses"]["400"]["description"]
+
+
+def test_history_responses_use_their_schemas(history_operation: dict[str, Any]) -> None:
+    for status, response in history_operation["responses"].items():
+        expected = "HistoryResponse" if status == "200" else "ErrorResponse"
+        assert response["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{expected}"}
+
+
+def test_history_examples_match_their_schemas(document: dict[str, Any], history_operation: dict[str, Any]) -> None:
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    for status, response in history_operation["responses"].items():
+        media = response["content"]["application/json"]
+        if "example" in media:
+            validator = jsonschema_rs.validator_for({**media["schema"], "components": document["components"]})
+            assert validator.is_valid(media["example"]), status
+    params = {p["name"]: p for p in history_operation["parameters"]}
+    for name, param in params.items():
+        validator = jsonschema_rs.validator_for(param["schema"])
+        assert validator.is_valid(param["example"]), name
+
+
+def test_history_schema_describes_what_the_code_answers(document: dict[str, Any]) -> None:
+    """A real answer, empty and full, with every kind of value a change can hold, fits the documented schema."""
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from products_api.history import FieldChange
+
+    validator = jsonschema_rs.validator_for(
+        {"$ref": "#/components/schemas/HistoryResponse", "components": document["components"]}
+    )
+    entry = HistoryEntry(
+        company_id="c",
+        product_id="6650a1b2c3d4e5f6a7b8c9d0",
+        version=7,
+        changed_at=datetime(2026, 5, 1, tzinfo=UTC),
+        changed_by=None,
+        changes=(
+            FieldChange(field="description", before="x", after=None),
+            FieldChange(field="defaultFieldValues", before={}, after={"n": Decimal("1.5"), "l": [1, None, True]}),
+            FieldChange(field="imageUrls", before=None, after=["https://cdn.example.com/a.jpg"]),
+        ),
+    )
+    for page in (
+        HistoryPage(entries=(), next_before_version=None),
+        HistoryPage(entries=(entry,), next_before_version=7),
+    ):
+        body = json.loads(api_http.history_outcome(page, entry.product_id).body)
+        assert validator.is_valid(body), body
+    assert not validator.is_valid({"items": []}), "nextCursor is always sent"
+
+
+def test_history_parameter_schemas_agree_with_the_code(history_operation: dict[str, Any]) -> None:
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    params = {p["name"]: p["schema"] for p in history_operation["parameters"]}
+    product_id = "6650a1b2c3d4e5f6a7b8c9d0"
+    cursor_schema = jsonschema_rs.validator_for(params["cursor"])
+    good = api_http.encode_cursor(product_id, 12345)
+    assert cursor_schema.is_valid(good)
+    assert api_http.decode_cursor(good, product_id) == 12345
+    for bad in ("", "a b", "x" * (api_http.MAX_CURSOR_LENGTH + 1), good + "="):
+        assert not cursor_schema.is_valid(bad), bad
+    limit_schema = jsonschema_rs.validator_for(params["limit"])
+    for limit in (0, 1, 20, 100, 101):
+        accepted = True
+        try:
+            api_http.parse_history_request({"limit": str(limit)}, product_id)
+        except ValidationFailed:
+            accepted = False
+        assert limit_schema.is_valid(limit) == accepted, limit
+    assert api_http.parse_history_request({}, product_id).limit == params["limit"]["default"]

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -191,6 +192,83 @@ def test_docs_typescript_fetch_example(runner: tuple[Runner, Banner]) -> None:
     outcome = json.loads(result.stdout)
     assert outcome["status"] == 200, outcome
     assert outcome["body"]["name"] == NEW_NAME
+
+
+# --- the history route -------------------------------------------------------------------------------------
+
+
+def get_history(banner: Banner, query: str = "", token: str | None = None) -> Reply:
+    headers = {"Authorization": f"Bearer {token or banner.token}"}
+    return call(banner.base_url, "GET", f"/api/v1/products/{banner.product_id}/history{query}", headers)
+
+
+def test_history_route_is_served_with_the_demo_key(runner: tuple[Runner, Banner]) -> None:
+    process, banner = runner
+    reply = get_history(banner, "?limit=5")
+    assert reply.status == 200, reply.body
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.headers["cache-control"] == "no-store"
+    assert set(reply.body) == {"items", "nextCursor"}
+    assert isinstance(reply.body["items"], list)
+    process.wait_for_line(rf"^GET /api/v1/products/{banner.product_id}/history\?limit=5 200 \d+\.\d ms$", 10)
+    refused = get_history(banner, "?limit=0")
+    assert (refused.status, refused.body["code"]) == (400, "validation_error")
+    assert call(banner.base_url, "GET", f"/api/v1/products/{banner.product_id}/history", {}).status == 401
+    missing = call(
+        banner.base_url,
+        "GET",
+        "/api/v1/products/dddddddddddddddddddddddd/history",
+        {"Authorization": f"Bearer {banner.token}"},
+    )
+    assert (missing.status, missing.body["code"]) == (404, "not_found")
+
+
+def test_printed_history_curl_works_as_pasted(runner: tuple[Runner, Banner]) -> None:
+    process, banner = runner
+    printed = re.search(r"^curl -sS '[^']*/history\?limit=5' .*?\"$", process.output, re.MULTILINE | re.DOTALL)
+    assert printed, process.output
+    assert f"/api/v1/products/{banner.product_id}/history" in printed.group(0)
+    assert f"Bearer {banner.token}" in printed.group(0)
+    if shutil.which("curl") is None:
+        pytest.skip("the curl binary is not installed")
+    result = subprocess.run(["bash", "-c", printed.group(0)], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout)) == {"items", "nextCursor"}
+
+
+def test_functions_called_at_once_each_see_their_own_request(runner: tuple[Runner, Banner]) -> None:
+    # Powertools keeps the current event in a class attribute shared by every resolver of the process: two functions
+    # called at once would read each other's request (here: answer with the other's requestId after their DynamoDB
+    # call) unless the runner serialises them.
+    _, banner = runner
+    missing = "dddddddddddddddddddddddd"
+    authorization = {"Authorization": f"Bearer {banner.token}"}
+    failures: list[str] = []
+
+    def check(method: str, reply: Reply, status: int) -> None:
+        if reply.status != status:
+            failures.append(f"{method}: {reply.status} {reply.body}")
+        elif status != 200 and reply.body.get("requestId") != reply.headers["apigw-requestid"]:
+            failures.append(f"{method}: answered for request {reply.body.get('requestId')}")
+
+    def reads() -> None:
+        for _ in range(20):
+            check("GET", call(banner.base_url, "GET", f"/api/v1/products/{missing}/history", authorization), 404)
+            check("GET", get_history(banner, "?limit=1"), 200)
+
+    def writes() -> None:
+        for number in range(20):
+            body = json.dumps({"description": f"concurrent {number}"}).encode()
+            headers = {**authorization, "Content-Type": "application/json"}
+            check("PATCH", call(banner.base_url, "PATCH", f"/api/v1/products/{missing}", headers, body), 404)
+            check("PATCH", patch(banner, {"description": f"concurrent {number}"}), 200)
+
+    threads = [threading.Thread(target=target) for target in (reads, writes, reads, writes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures[:5]
 
 
 # --- what API Gateway does around the function -------------------------------------------------------

@@ -81,7 +81,7 @@ def test_event_file_is_what_the_runner_builds(path: Path) -> None:
         raw_path=expected["rawPath"],
         raw_query_string=expected["rawQueryString"],
         headers=sent_headers,
-        body=expected["body"].encode("utf-8"),
+        body=expected.get("body", "").encode("utf-8"),
         source_ip=context["http"]["sourceIp"],
         protocol=context["http"]["protocol"],
     )
@@ -232,7 +232,18 @@ def test_request_context_time_and_fresh_request_ids() -> None:
 
 
 def test_template_routes() -> None:
-    assert ROUTES.routes == [Route("PATCH", "/api/v1/products/{id}", "UpdateProductFunction")]
+    assert ROUTES.routes == [
+        Route("PATCH", "/api/v1/products/{id}", "UpdateProductFunction"),
+        Route("GET", "/api/v1/products/{id}/history", "GetProductHistoryFunction"),
+    ]
+
+
+def test_history_path_selects_the_history_function() -> None:
+    match = ROUTES.match("GET", PRODUCT_PATH + "/history")
+    assert isinstance(match, RouteMatch)
+    assert match.route.function == "GetProductHistoryFunction"
+    assert match.path_parameters == {"id": "6650a1b2c3d4e5f6a7b8c9d0"}
+    assert ROUTES.match("PATCH", PRODUCT_PATH + "/history") == RouteMiss(("GET",))
 
 
 @pytest.mark.parametrize(
@@ -354,6 +365,17 @@ def test_function_environment_resolves_to_local_tables_and_parameter_defaults() 
     }
     assert (spec.handler, spec.timeout_seconds, spec.memory_mb) == ("update_product.lambda_handler", 10, 1024)
     assert spec.code_dir == ROOT / "functions" / "update_product"
+    history = specs["GetProductHistoryFunction"]
+    assert history.environment == {
+        "PRODUCTS_TABLE_NAME": "ProductsTable",
+        "HISTORY_TABLE_NAME": "HistoryTable",
+        "CREDENTIALS_TABLE_NAME": "CredentialsTable",
+        "CREDENTIAL_CACHE_SECONDS": "60",
+        "POWERTOOLS_SERVICE_NAME": "products-api",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    assert history.handler == "get_product_history.lambda_handler"
+    assert history.code_dir == ROOT / "functions" / "get_product_history"
 
 
 def test_unresolvable_environment_value_is_named() -> None:

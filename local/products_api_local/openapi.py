@@ -6,13 +6,15 @@
 
 Nothing the code already knows is written twice here:
 
-- the schemas are the pydantic models' own JSON schemas (`ProductPatch` in validation mode, `ProductResponse` and
-  `ErrorResponse` in serialization mode, by alias), gathered with `models_json_schema` into `components/schemas`;
+- the schemas are the pydantic models' own JSON schemas (`ProductPatch` in validation mode, `ProductResponse`,
+  `HistoryResponse` and `ErrorResponse` in serialization mode, by alias), gathered with `models_json_schema` into
+  `components/schemas`;
 - the error responses come from running `products_api.http.error_outcome` on one instance of every exception of its
-  error table (`_ERRORS`) and on an unexpected exception (500): statuses, `code` values and headers are what the
-  code sends, and a header is marked required when every instance of its status sends it;
+  error table (`_ERRORS`) that the operation can raise, and on an unexpected exception (500): statuses, `code`
+  values and headers are what the code sends, and a header is marked required when every instance of its status
+  sends it;
 - the responses that carry `Idempotent-Replayed` are those of the outcomes the service keeps (`KEPT_ERRORS`);
-- the path and method are checked against both the HttpApi events of `template.yaml` and the handler's Powertools
+- the paths and methods are checked against both the HttpApi events of `template.yaml` and the handlers' Powertools
   routes, and the finished document is parsed with Powertools' OpenAPI models.
 
 What is written here is prose: what each `code` means to a client (an error code without a sentence, or a sentence
@@ -47,11 +49,17 @@ from products_api.errors import (
     DomainError,
     FieldProblem,
     InsufficientScope,
+    InvalidCursor,
+    InvalidProductId,
     PreconditionFailed,
+    ProductNotFound,
+    StoreUnavailable,
     Unauthorized,
     ValidationFailed,
 )
+from products_api.history import FieldChange, HistoryEntry, HistoryPage
 from products_api.models import READ_ONLY_FIELDS, ErrorResponse, Product, ProductPatch, ProductResponse
+from products_api.product_history import HistoryResponse
 from products_api.settings import Settings
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
@@ -67,12 +75,29 @@ WRITE_COMMAND = ".venv/bin/python -m products_api_local.openapi --write"
 PATH = "/api/v1/products/{id}"
 METHOD = "patch"
 OPERATION_ID = "updateProduct"
+HISTORY_PATH = "/api/v1/products/{id}/history"
+HISTORY_METHOD = "get"
+HISTORY_OPERATION_ID = "getProductHistory"
 SECURITY_SCHEME = "bearer"
 SCHEMA_REF = "#/components/schemas/{model}"
 
-# The handler's folder and module, as Lambda imports it (template.yaml: CodeUri and Handler).
+# The handlers' folders and modules, as Lambda imports them (template.yaml: CodeUri and Handler).
 HANDLER_FOLDER = Path("functions") / "update_product"
 HANDLER_MODULE = "update_product"
+HISTORY_HANDLER_FOLDER = Path("functions") / "get_product_history"
+HISTORY_HANDLER_MODULE = "get_product_history"
+
+# What the history route can answer besides 200 and 500; the update answers every other entry of the error table.
+HISTORY_ERRORS: tuple[type[DomainError], ...] = (
+    InvalidProductId,
+    ValidationFailed,
+    InvalidCursor,
+    Unauthorized,
+    InsufficientScope,
+    ProductNotFound,
+    StoreUnavailable,
+)
+_HISTORY_ONLY_ERRORS: frozenset[type[DomainError]] = frozenset({InvalidCursor})
 
 SERVERS: list[dict[str, Any]] = [
     {"url": "http://127.0.0.1:3000", "description": "local runner (make serve)"},
@@ -127,6 +152,9 @@ _CODE_MEANINGS = {
     "precondition_failed": (
         "`If-Match` does not name the product's current version, or it is not `*` or a list of entity tags."
     ),
+    "invalid_cursor": (
+        "`cursor` is not a `nextCursor` this API handed out for this product (garbled, edited, or another product's)."
+    ),
     "payload_too_large": f"the body is larger than {api_http.MAX_BODY_BYTES // 1024} KiB.",
     "unsupported_media_type": "the body is not sent as `application/json` (UTF-8).",
     "idempotency_key_reused": "the `Idempotency-Key` was used before with a different body, product or method.",
@@ -135,6 +163,16 @@ _CODE_MEANINGS = {
         "nothing was written: retry after `Retry-After` seconds (with the same `Idempotency-Key`)."
     ),
     "internal_error": "an unexpected error; the answer carries no stack trace or internal names.",
+}
+
+
+# Where the history route's codes mean something else than the update's (it reads a query, and writes nothing).
+_HISTORY_CODE_MEANINGS = {
+    "validation_error": (
+        f"a query parameter is unknown, or `limit` is not a whole number from 1 to {api_http.HISTORY_LIMIT_MAX}. "
+        "`details` lists every problem at once, one entry per parameter."
+    ),
+    "unavailable": "the database stayed unavailable after retries: retry after `Retry-After` seconds.",
 }
 
 
@@ -172,6 +210,7 @@ _HEADER_DOCS: dict[tuple[str, int], str] = {
         'The Bearer challenge (RFC 6750); with `error="invalid_token"` when a token was sent but refused.'
     ),
     ("WWW-Authenticate", 403): 'The Bearer challenge with `error="insufficient_scope"` and the `scope` needed.',
+    ("Cache-Control", 200): "`no-store`: the history is the caller's own and grows with every write; never cache it.",
     ("Retry-After", 409): "Seconds to wait before retrying; sent with `idempotency_in_progress` only.",
     ("Retry-After", 429): "Seconds to wait before retrying.",
     ("Retry-After", 503): "Seconds to wait before retrying.",
@@ -195,6 +234,37 @@ _EXAMPLE_PRODUCT = Product(
     version=4,
     created_at=datetime(2026, 5, 1, 9, 0, tzinfo=UTC),
     updated_at=datetime(2026, 5, 9, 15, 30, tzinfo=UTC),
+)
+# Two records of that product's history, with a cursor to the older ones: the history route's 200 example.
+_EXAMPLE_HISTORY = HistoryPage(
+    entries=(
+        HistoryEntry(
+            company_id=_EXAMPLE_PRODUCT.company_id,
+            product_id=_EXAMPLE_PRODUCT.id,
+            version=4,
+            changed_at=datetime(2026, 5, 9, 15, 30, tzinfo=UTC),
+            changed_by="cred_3f9a1c2b7d4e5f60",
+            changes=(
+                FieldChange(field="name", before="Li-Ion 48V Battery Pack", after="Li-Ion 48V Battery Pack (revised)"),
+                FieldChange(field="description", before="Original description", after=None),
+            ),
+        ),
+        HistoryEntry(
+            company_id=_EXAMPLE_PRODUCT.company_id,
+            product_id=_EXAMPLE_PRODUCT.id,
+            version=3,
+            changed_at=datetime(2026, 5, 8, 10, 0, tzinfo=UTC),
+            changed_by="cred_3f9a1c2b7d4e5f60",
+            changes=(
+                FieldChange(
+                    field="defaultFieldValues",
+                    before={"chemistry": "NMC", "capacityWh": 900},
+                    after={"chemistry": "NMC", "capacityWh": 960},
+                ),
+            ),
+        ),
+    ),
+    next_before_version=3,
 )
 _EXAMPLE_PATCH = {
     "name": "Li-Ion 48V Battery Pack (revised)",
@@ -230,20 +300,31 @@ def template_routes(template: Mapping[str, Any]) -> list[tuple[str, str]]:
     return sorted(routes)
 
 
-def handler_module() -> ModuleType:
-    """The function's module, imported from its folder as Lambda does."""
-    folder = str(project_root() / HANDLER_FOLDER)
+def _function_module(folder_path: Path, name: str) -> ModuleType:
+    folder = str(project_root() / folder_path)
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    return importlib.import_module(HANDLER_MODULE)
+    return importlib.import_module(name)
+
+
+def handler_module() -> ModuleType:
+    """The update function's module, imported from its folder as Lambda does."""
+    return _function_module(HANDLER_FOLDER, HANDLER_MODULE)
+
+
+def history_handler_module() -> ModuleType:
+    """The history function's module, imported from its folder as Lambda does."""
+    return _function_module(HISTORY_HANDLER_FOLDER, HISTORY_HANDLER_MODULE)
 
 
 def handler_routes() -> list[tuple[str, str]]:
-    """(path, lower-case method) of the handler's Powertools routes, path parameters as `{name}`, sorted."""
-    schema = handler_module().app.get_openapi_schema()
-    paths = schema.model_dump(by_alias=True, exclude_none=True).get("paths") or {}
+    """(path, lower-case method) of the handlers' Powertools routes, path parameters as `{name}`, sorted."""
     methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-    return sorted((path, method) for path, item in paths.items() for method in item if method in methods)
+    routes = []
+    for module in (handler_module(), history_handler_module()):
+        paths = module.app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True).get("paths") or {}
+        routes += [(path, method) for path, item in paths.items() for method in item if method in methods]
+    return sorted(routes)
 
 
 def route_shape(path: str) -> str:
@@ -273,6 +354,7 @@ def component_schemas() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (ProductPatch, "validation"),
         (ProductResponse, "serialization"),
+        (HistoryResponse, "serialization"),
         (ErrorResponse, "serialization"),
     ]
     refs, definitions = models_json_schema(models, by_alias=True, ref_template=SCHEMA_REF)
@@ -349,8 +431,10 @@ class _StatusErrors:
     samples: int = 0
 
 
-def _sample_errors(scope: str) -> list[Exception]:
-    """One or more instances of every exception of the error table, then an unexpected one (the 500)."""
+def _sample_errors(scope: str, error_types: Sequence[type[DomainError]]) -> list[Exception]:
+    """One or more instances of every exception of the error table the operation raises (`error_types`), then an
+    unexpected one (the 500).
+    """
     special: dict[type[DomainError], list[Exception]] = {
         ValidationFailed: [ValidationFailed(_EXAMPLE_PROBLEMS)],
         Unauthorized: [Unauthorized("sample", token_presented=False), Unauthorized("sample", token_presented=True)],
@@ -360,6 +444,8 @@ def _sample_errors(scope: str) -> list[Exception]:
     }
     samples: list[Exception] = []
     for error_type in api_http._ERRORS:
+        if error_type not in error_types:
+            continue
         if error_type in special:
             samples.extend(special[error_type])
             continue
@@ -373,10 +459,10 @@ def _sample_errors(scope: str) -> list[Exception]:
     return samples
 
 
-def _error_table(scope: str) -> list[_StatusErrors]:
+def _error_table(scope: str, error_types: Sequence[type[DomainError]]) -> list[_StatusErrors]:
     """What `error_outcome` answers for every sample error, by status: codes in table order, headers sent."""
     by_status: dict[int, _StatusErrors] = {}
-    for error in _sample_errors(scope):
+    for error in _sample_errors(scope, error_types):
         outcome = api_http.error_outcome(error, _EXAMPLE_REQUEST_ID)
         code = json.loads(outcome.body)["code"]
         entry = by_status.setdefault(outcome.status_code, _StatusErrors(outcome.status_code))
@@ -439,10 +525,12 @@ def _replayed_header(only: Sequence[str] = ()) -> dict[str, Any]:
     }
 
 
-def _describe_codes(status: int, codes: Sequence[str], kept: set[str], reserved: Mapping[str, str]) -> str:
+def _describe_codes(
+    status: int, codes: Sequence[str], kept: set[str], reserved: Mapping[str, str], meanings: Mapping[str, str]
+) -> str:
     items = []
     for code in codes:
-        meaning = reserved.get(code) or _CODE_MEANINGS[code]
+        meaning = reserved.get(code) or meanings.get(code) or _CODE_MEANINGS[code]
         note = " Kept for replay with the same `Idempotency-Key`." if code in kept else ""
         items.append(f"`{code}`: {meaning}{note}")
     if len(items) == 1:
@@ -451,18 +539,41 @@ def _describe_codes(status: int, codes: Sequence[str], kept: set[str], reserved:
     return f"{_REASONS[status]}. `code` is one of:\n\n{listed}"
 
 
-def error_responses(scope: str, error_ref: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every error status the code answers (plus the reserved ones), by status code as a string."""
-    table = _error_table(scope)
-    sent = {code for entry in table for code in entry.codes}
-    unknown = sorted(sent - _CODE_MEANINGS.keys())
-    stale = sorted(_CODE_MEANINGS.keys() - sent)
+def update_errors() -> tuple[type[DomainError], ...]:
+    """What the update can answer besides 200 and 500: the whole error table but the history route's own entries."""
+    return tuple(error_type for error_type in api_http._ERRORS if error_type not in _HISTORY_ONLY_ERRORS)
+
+
+def _check_code_meanings() -> None:
+    every = {spec.code for spec in api_http._ERRORS.values()} | {api_http._INTERNAL.code}
+    unknown = sorted(every - _CODE_MEANINGS.keys())
+    stale = sorted(_CODE_MEANINGS.keys() - every)
     if unknown or stale:
         raise OpenApiError(f"_CODE_MEANINGS is out of date: describe {unknown}, remove {stale}")
-    kept = _kept_codes()
+
+
+def error_responses(
+    scope: str,
+    error_ref: dict[str, Any],
+    error_types: Sequence[type[DomainError]] | None = None,
+    *,
+    idempotent: bool = True,
+    meanings: Mapping[str, str] | None = None,
+    reserved_codes: Sequence[_Reserved] = RESERVED,
+    validation_example: Sequence[FieldProblem] = _EXAMPLE_PROBLEMS,
+) -> dict[str, dict[str, Any]]:
+    """Every error status the operation answers (plus the reserved ones), by status code as a string.
+
+    `error_types` are the exceptions of the error table the operation raises (default: the update's); `idempotent`
+    operations mark the outcomes kept for replay; `meanings` overrides `_CODE_MEANINGS` for this operation.
+    """
+    _check_code_meanings()
+    table = _error_table(scope, error_types if error_types is not None else update_errors())
+    sent = {code for entry in table for code in entry.codes}
+    kept = _kept_codes() if idempotent else set()
     replay_name, _ = replay_header()
 
-    reserved = [item for item in RESERVED if item.code not in sent]
+    reserved = [item for item in reserved_codes if item.code not in sent]
     statuses = {entry.status for entry in table}
     table.extend(_StatusErrors(status) for status in sorted({item.status for item in reserved} - statuses))
     table.sort(key=lambda entry: entry.status)
@@ -471,7 +582,9 @@ def error_responses(scope: str, error_ref: dict[str, Any]) -> dict[str, dict[str
     for entry in table:
         reserved_here = [item for item in reserved if item.status == entry.status]
         codes = entry.codes + [item.code for item in reserved_here]
-        description = _describe_codes(entry.status, codes, kept, {item.code: item.meaning for item in reserved_here})
+        description = _describe_codes(
+            entry.status, codes, kept, {item.code: item.meaning for item in reserved_here}, meanings or {}
+        )
         headers = {
             name: _header(name, entry.status, value, required=count == entry.samples)
             for name, (count, value) in entry.headers.items()
@@ -487,7 +600,7 @@ def error_responses(scope: str, error_ref: dict[str, Any]) -> dict[str, dict[str
             response["headers"] = headers
         media: dict[str, Any] = {"schema": error_ref}
         if "validation_error" in codes:
-            example = api_http.error_outcome(ValidationFailed(_EXAMPLE_PROBLEMS), _EXAMPLE_REQUEST_ID)
+            example = api_http.error_outcome(ValidationFailed(list(validation_example)), _EXAMPLE_REQUEST_ID)
             media["example"] = json.loads(example.body)
         response["content"] = {"application/json": media}
         responses[str(entry.status)] = response
@@ -501,15 +614,7 @@ def _parameters() -> list[dict[str, Any]]:
     kept_hours = Settings.model_fields["idempotency_expiry_seconds"].default // 3600
     kept = _kept_outcomes()
     return [
-        {
-            "name": "id",
-            "in": "path",
-            "required": True,
-            "description": "The product's id: a MongoDB-style ObjectId (24 hexadecimal characters, any case; "
-            "answered in lower case).",
-            "schema": {"type": "string", "pattern": f"^{api_http._OBJECT_ID.pattern}$"},
-            "example": _EXAMPLE_PRODUCT.id,
-        },
+        _id_parameter(),
         {
             "name": "Idempotency-Key",
             "in": "header",
@@ -569,18 +674,98 @@ def _ok_response(product_ref: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _id_parameter() -> dict[str, Any]:
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": "The product's id: a MongoDB-style ObjectId (24 hexadecimal characters, any case; "
+        "answered in lower case).",
+        "schema": {"type": "string", "pattern": f"^{api_http._OBJECT_ID.pattern}$"},
+        "example": _EXAMPLE_PRODUCT.id,
+    }
+
+
+def _history_parameters() -> list[dict[str, Any]]:
+    example_cursor = api_http.encode_cursor(_EXAMPLE_PRODUCT.id, 3)
+    return [
+        _id_parameter(),
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "description": f"How many records a page holds at most: a whole number from 1 to "
+            f"{api_http.HISTORY_LIMIT_MAX} (default {api_http.HISTORY_LIMIT_DEFAULT}). Otherwise 400 "
+            "`validation_error`.",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": api_http.HISTORY_LIMIT_MAX,
+                "default": api_http.HISTORY_LIMIT_DEFAULT,
+            },
+            "example": 2,
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "description": "Where the next page starts: the `nextCursor` of the previous page, sent back as it "
+            "is. It is opaque, and only good for the product it came from; anything else answers 400 "
+            "`invalid_cursor`. Without it, the page starts at the newest record.",
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": api_http.MAX_CURSOR_LENGTH,
+                "pattern": f"^{api_http._BASE64URL.pattern}$",
+            },
+            "example": example_cursor,
+        },
+    ]
+
+
+def _history_ok_response(history_ref: dict[str, Any]) -> dict[str, Any]:
+    outcome = api_http.history_outcome(_EXAMPLE_HISTORY, _EXAMPLE_PRODUCT.id)
+    headers = {
+        name: _header(name, outcome.status_code, value, required=True) for name, value in outcome.headers.items()
+    }
+    return {
+        "description": "A page of the product's history, newest (highest version) first: one record per write, "
+        "with the fields it changed, their values before and after (numbers exactly as stored), when and by which "
+        "credential. `nextCursor` leads to the older records, and is null on the last page. A product with no "
+        "recorded writes yet has an empty list.",
+        "headers": headers,
+        "content": {"application/json": {"schema": history_ref, "example": json.loads(outcome.body)}},
+    }
+
+
 def build_document() -> dict[str, Any]:
     """The whole document, deterministically: built in a fixed order from the code, template.yaml and this module."""
-    check_routes([(PATH, METHOD)])
+    check_routes([(PATH, METHOD), (HISTORY_PATH, HISTORY_METHOD)])
     scope = str(handler_module().REQUIRED_SCOPE)
+    read_scope = str(history_handler_module().REQUIRED_SCOPE)
     refs, schemas = component_schemas()
     responses = {"200": _ok_response(refs["ProductResponse"]), **error_responses(scope, refs["ErrorResponse"])}
+    history_responses = {
+        "200": _history_ok_response(refs["HistoryResponse"]),
+        **error_responses(
+            read_scope,
+            refs["ErrorResponse"],
+            HISTORY_ERRORS,
+            idempotent=False,
+            meanings=_HISTORY_CODE_MEANINGS,
+            reserved_codes=(),
+            validation_example=[
+                FieldProblem(field="limit", message=f"must be a whole number from 1 to {api_http.HISTORY_LIMIT_MAX}")
+            ],
+        ),
+    }
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": TITLE,
             "version": importlib.metadata.version(DISTRIBUTION),
-            "description": "Partial updates of products in a product catalogue. Every request and response body is "
+            "description": "Partial updates of products in a product catalogue, and the history of those updates. "
+            "Every request and response body is "
             "JSON; every error is an `ErrorResponse` whose `code` is stable for programs and whose `error` is a "
             "human sentence. This document is generated from the code "
             "(`python -m products_api_local.openapi --write`).",
@@ -605,7 +790,26 @@ def build_document() -> dict[str, Any]:
                     "requestBody": _request_body(refs["ProductPatch"]),
                     "responses": responses,
                 }
-            }
+            },
+            HISTORY_PATH: {
+                HISTORY_METHOD: {
+                    "tags": ["products"],
+                    "summary": "Read a product's change history",
+                    "description": "The writes of one product of the caller's company, newest first, a page at a "
+                    "time: follow `nextCursor` until it is null to read them all, each exactly once (records "
+                    "written meanwhile are newer, so they never shift a walk in progress). Checks run in this "
+                    "order: credential (401, 403), path id (400 `invalid_id`), query parameters (400 "
+                    "`validation_error`, every problem at once; a parameter other than `limit` and `cursor` is "
+                    "refused, so a misspelt one is not silently ignored), cursor (400 `invalid_cursor`); then the "
+                    "product (404 when the caller's company has no such product, whatever other companies hold). "
+                    "History records are written shortly after each update, so the newest write may take a "
+                    "moment to appear. Reads nothing but the product's existence and its history; writes nothing.",
+                    "operationId": HISTORY_OPERATION_ID,
+                    "security": [{SECURITY_SCHEME: [read_scope]}],
+                    "parameters": _history_parameters(),
+                    "responses": history_responses,
+                }
+            },
         },
         "components": {
             "schemas": schemas,
@@ -615,7 +819,8 @@ def build_document() -> dict[str, Any]:
                     "scheme": "bearer",
                     "description": "`Authorization: Bearer <token>`, where the token is an API key (`tp_…`, "
                     "created with `products-api credentials create`) or an OAuth 2.0 access token. The credential "
-                    f"must carry the `{scope}` scope (403 `insufficient_scope` otherwise); a missing, malformed, "
+                    f"must carry the operation's scope, `{scope}` to update and `{read_scope}` to read the history "
+                    "(403 `insufficient_scope` otherwise); a missing, malformed, "
                     "unknown, revoked or expired credential answers 401 `unauthorized`. The credential also "
                     "decides the company whose products can be seen and changed.",
                 }

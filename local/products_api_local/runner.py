@@ -915,13 +915,17 @@ def _print_banner(
         lines.append("  Streams (events published to EventBridge are printed here, not delivered):")
     for source in sources:
         lines.append(f"    {source.table} -> {source.function} ({specs[source.function].handler})")
-    from products_api_local.demo import curl_example
+    from products_api_local.demo import curl_example, history_curl_example
 
     lines += [
         "",
         "Try it:",
         "",
         curl_example(base_url, demo),
+        "",
+        "and read its history:",
+        "",
+        history_curl_example(base_url, demo),
         "",
         "Press Ctrl-C to stop (the API, then DynamoDB Local).",
     ]

@@ -48,6 +48,20 @@ class ProductStore:
         item = response.get("Item")
         return ProductItem.model_validate(from_attribute_values(item)).to_product() if item else None
 
+    def exists(self, company_id: str, product_id: str) -> bool:
+        """Whether the company has this product. Eventually consistent (half the read cost of `get`): products are
+        never deleted, so only a product imported within the last second could be missed.
+        """
+        with translated_errors():
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=self._key(company_id, product_id),
+                # the key alone answers the question; nothing of the product is parsed
+                ProjectionExpression="#pk",
+                ExpressionAttributeNames={"#pk": "pk"},
+            )
+        return "Item" in response
+
     def update_fields(
         self,
         company_id: str,

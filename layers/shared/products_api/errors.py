@@ -44,6 +44,10 @@ class UnsupportedMediaType(DomainError):
     pass
 
 
+class InvalidCursor(DomainError):
+    """A page cursor the API did not hand out for this product (garbled, altered or another product's)."""
+
+
 # --- authentication --------------------------------------------------------------------------
 
 

@@ -1,13 +1,14 @@
-"""The HTTP edge: reading a PATCH request, and the one place where exceptions become responses."""
+"""The HTTP edge: reading a PATCH request and a history request, and the one place where exceptions become responses."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -20,6 +21,7 @@ from products_api.errors import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
     InsufficientScope,
+    InvalidCursor,
     InvalidIdempotencyKey,
     InvalidJson,
     InvalidProductId,
@@ -34,6 +36,10 @@ from products_api.errors import (
 )
 from products_api.models import READ_ONLY_FIELDS, ErrorDetail, ErrorResponse, Product, ProductPatch, ProductResponse
 from products_api.preconditions import VersionCondition, parse_if_match
+from products_api.product_history import HistoryEntryResponse, HistoryResponse
+
+if TYPE_CHECKING:
+    from products_api.history import HistoryPage
 
 MAX_BODY_BYTES = 256 * 1024
 REALM = "products-api"
@@ -160,6 +166,96 @@ def product_outcome(product: Product) -> Outcome:
     return Outcome(200, ProductResponse.from_product(product).to_json(), {"ETag": product.etag})
 
 
+# --- GET /api/v1/products/{id}/history --------------------------------------------------------------------------
+
+HISTORY_LIMIT_DEFAULT = 20
+HISTORY_LIMIT_MAX = 100
+HISTORY_QUERY_PARAMETERS = ("limit", "cursor")
+# Cursors this API hands out are ~60 characters; anything much longer is not one of them.
+MAX_CURSOR_LENGTH = 200
+# Versions count writes: far below this. A bigger number could not be sent to DynamoDB as a key value anyway.
+_MAX_CURSOR_VERSION = 2**63 - 1
+_LIMIT = re.compile(r"[0-9]{1,3}")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+_NOT_OUR_CURSOR = "cursor is not one this API handed out: send the nextCursor of the previous page as is"
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    product_id: str
+    limit: int
+    # continue below this version (from the cursor); None: from the newest
+    before_version: int | None
+
+
+def encode_cursor(product_id: str, before_version: int) -> str:
+    """Opaque to clients: base64url (unpadded) of a compact JSON naming the product and where to continue."""
+    text = json.dumps({"p": product_id, "v": before_version}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, product_id: str) -> int:
+    """The version to continue below. Only a cursor this API handed out for this product is accepted: anything
+    else (garbled, edited, re-encoded, or another product's) is refused rather than silently read from elsewhere.
+    """
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH or not _BASE64URL.fullmatch(cursor):
+        raise InvalidCursor(_NOT_OUR_CURSOR)
+    try:
+        document = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise InvalidCursor(_NOT_OUR_CURSOR) from exc
+    if not isinstance(document, dict):
+        raise InvalidCursor(_NOT_OUR_CURSOR)
+    owner, version = document.get("p"), document.get("v")
+    if not (
+        isinstance(owner, str)
+        and isinstance(version, int)
+        and not isinstance(version, bool)
+        and 1 <= version <= _MAX_CURSOR_VERSION
+        # the exact text this API writes for these values: an edited or hand-made cursor differs
+        and encode_cursor(owner, version) == cursor
+    ):
+        raise InvalidCursor(_NOT_OUR_CURSOR)
+    if owner != product_id:
+        raise InvalidCursor("cursor belongs to another product's history")
+    return version
+
+
+def parse_history_request(query: Mapping[str, str], raw_product_id: str) -> HistoryRequest:
+    """Check a history request: the id, then every query parameter problem at once, then the cursor."""
+    product_id = product_id_from_path(raw_product_id)
+    problems = [
+        FieldProblem(
+            field=name, message=f"is not a known query parameter (known: {', '.join(HISTORY_QUERY_PARAMETERS)})"
+        )
+        for name in query
+        if name not in HISTORY_QUERY_PARAMETERS
+    ]
+    limit = HISTORY_LIMIT_DEFAULT
+    raw_limit = query.get("limit")
+    if raw_limit is not None:
+        if _LIMIT.fullmatch(raw_limit) and 1 <= int(raw_limit) <= HISTORY_LIMIT_MAX:
+            limit = int(raw_limit)
+        else:
+            problems.append(
+                FieldProblem(field="limit", message=f"must be a whole number from 1 to {HISTORY_LIMIT_MAX}")
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    raw_cursor = query.get("cursor")
+    before_version = decode_cursor(raw_cursor, product_id) if raw_cursor is not None else None
+    return HistoryRequest(product_id=product_id, limit=limit, before_version=before_version)
+
+
+def history_outcome(page: HistoryPage, product_id: str) -> Outcome:
+    next_cursor = encode_cursor(product_id, page.next_before_version) if page.next_before_version is not None else None
+    body = HistoryResponse(
+        items=[HistoryEntryResponse.from_entry(entry) for entry in page.entries], next_cursor=next_cursor
+    )
+    # A product's history is per caller and grows: no cache may keep or reuse it.
+    return Outcome(200, body.to_json(), {"Cache-Control": "no-store"})
+
+
 @dataclass(frozen=True)
 class _ErrorSpec:
     status: int
@@ -175,6 +271,7 @@ _ERRORS: dict[type[DomainError], _ErrorSpec] = {
     ValidationFailed: _ErrorSpec(400, "validation_error", "Validation failed"),
     InvalidStoredValue: _ErrorSpec(400, "validation_error", "Validation failed"),
     InvalidIdempotencyKey: _ErrorSpec(400, "invalid_idempotency_key"),
+    InvalidCursor: _ErrorSpec(400, "invalid_cursor"),
     Unauthorized: _ErrorSpec(401, "unauthorized"),
     InsufficientScope: _ErrorSpec(403, "insufficient_scope"),
     ProductNotFound: _ErrorSpec(404, "not_found", "Product not found"),

@@ -1,7 +1,9 @@
 """Configuration: one settings model per function, each read once from the environment, failing fast.
 
-Each function reads only what it needs: the API function its three tables, the stream function its history table
-and event bus. What both share (the DynamoDB client's timeouts and retries) lives in their common base.
+Each function asks only for what it uses, so a function is never refused a start for a table it does not touch:
+`Settings` is the update function's (and the CLI's), `HistorySettings` the history route's, `ChangesSettings` the
+stream function's. What they share (the DynamoDB client; for the API functions the credential look-up and metrics)
+lives in common bases, under the same environment variable names.
 """
 
 from __future__ import annotations
@@ -35,17 +37,13 @@ class DynamoDBClientSettings(BaseSettings):
     dynamodb_max_attempts: int = Field(default=3, ge=1, le=10)
 
 
-class Settings(DynamoDBClientSettings):
-    """The API function's settings (UpdateProductFunction), also read by the CLI, under the same variable names."""
+class ApiSettings(DynamoDBClientSettings):
+    """What every HTTP function needs: the products table, the credential look-up and its metrics."""
 
     products_table_name: TableName
-    idempotency_table_name: TableName
     credentials_table_name: TableName
     # How long a warm container trusts a credential look-up: this is the revocation delay.
     credential_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
-    idempotency_expiry_seconds: int = Field(default=24 * 60 * 60, ge=60)
-    # A rename reads then writes; a concurrent write in between makes it read again, this many times.
-    max_rename_attempts: int = Field(default=3, ge=1, le=10)
     # CloudWatch metrics: the namespace under Powertools' own variable (the template sets it); the environment is a
     # metric dimension that keeps two stacks in one account apart (the template passes the stack name).
     metrics_namespace: str = Field(
@@ -55,6 +53,21 @@ class Settings(DynamoDBClientSettings):
         validation_alias="POWERTOOLS_METRICS_NAMESPACE",
     )
     environment_name: str = Field(default="local", min_length=1, max_length=128)
+
+
+class Settings(ApiSettings):
+    """The update function's settings (PATCH), also read by the CLI."""
+
+    idempotency_table_name: TableName
+    idempotency_expiry_seconds: int = Field(default=24 * 60 * 60, ge=60)
+    # A rename reads then writes; a concurrent write in between makes it read again, this many times.
+    max_rename_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class HistorySettings(ApiSettings):
+    """The history route's settings (GET .../history): no idempotency table, the history table instead."""
+
+    history_table_name: TableName
 
 
 class ChangesSettings(DynamoDBClientSettings):
@@ -90,14 +103,20 @@ def read_settings(model: type[SettingsModel]) -> SettingsModel:
 
 
 def load_settings() -> Settings:
-    """The API function's settings, read now."""
+    """The update function's settings, read now."""
     return read_settings(Settings)
 
 
 @functools.cache
 def get_settings() -> Settings:
-    """The API function's settings of this process, read on first use (not at import)."""
+    """The update function's settings of this process, read on first use (not at import)."""
     return load_settings()
+
+
+@functools.cache
+def get_history_settings() -> HistorySettings:
+    """The history route's settings of this process, read on first use (not at import)."""
+    return read_settings(HistorySettings)
 
 
 @functools.cache

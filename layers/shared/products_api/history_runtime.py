@@ -1,0 +1,47 @@
+"""What a warm history-route container keeps between requests: its settings, one DynamoDB client, the objects on it.
+
+Apart from `runtime.py` so that the read-only function never imports the update's idempotency machinery.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from products_api.credentials import Authenticator, CredentialStore
+from products_api.data import ProductStore
+from products_api.dynamodb import make_client
+from products_api.history import HistoryStore
+from products_api.product_history import ProductHistoryReader
+from products_api.settings import HistorySettings, get_history_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class HistoryRuntime:
+    settings: HistorySettings
+    authenticator: Authenticator
+    reader: ProductHistoryReader
+
+    @classmethod
+    def build(cls, settings: HistorySettings, client: DynamoDBClient) -> HistoryRuntime:
+        """Wire everything on one injected client (moto, DynamoDB Local or AWS)."""
+        return cls(
+            settings=settings,
+            authenticator=Authenticator(
+                CredentialStore(client, settings.credentials_table_name), settings.credential_cache_seconds
+            ),
+            reader=ProductHistoryReader(
+                ProductStore(client, settings.products_table_name), HistoryStore(client, settings.history_table_name)
+            ),
+        )
+
+
+@functools.cache
+def get_history_runtime() -> HistoryRuntime:
+    """Built on the first request of a container, then reused."""
+    settings = get_history_settings()
+    return HistoryRuntime.build(settings, make_client(settings))
