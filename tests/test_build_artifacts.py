@@ -26,7 +26,11 @@ FUNCTION_DIR = BUILD_DIR / "UpdateProductFunction"
 LAYER_LOCK = ROOT / "layers" / "shared" / "requirements.txt"
 SHARED_SOURCE = ROOT / "layers" / "shared" / "products_api"
 # Every function of the template: logical id -> its source folder under functions/.
-FUNCTIONS = {"UpdateProductFunction": "update_product", "GetProductHistoryFunction": "get_product_history"}
+FUNCTIONS = {
+    "UpdateProductFunction": "update_product",
+    "GetProductHistoryFunction": "get_product_history",
+    "ProductChangesFunction": "product_changes",
+}
 
 ELF_MAGIC = b"\x7fELF"
 ELFCLASS64 = 2

@@ -22,7 +22,16 @@ from products_api.errors import StoreUnavailable
 from products_api.http import error_codes
 from products_api.logic import ProductUpdater
 from products_api.runtime import Runtime
-from support import EVENT_PRODUCT_ID, EVENT_TOKEN, Api, ApiResponse, FakeContext, handler_module, product_event
+from support import (
+    EVENT_PRODUCT_ID,
+    EVENT_TOKEN,
+    Api,
+    ApiResponse,
+    FakeContext,
+    HistoryApi,
+    handler_module,
+    product_event,
+)
 
 on_moto = pytest.mark.parametrize("backend", ["moto"], indirect=True)
 
@@ -276,11 +285,46 @@ def test_one_log_line_and_one_metric_per_request(
 def test_every_error_code_counts_under_a_declared_metric() -> None:
     for code in error_codes():
         assert observability.METRIC_BY_CODE[code] in observability.OUTCOME_METRICS, code
-    assert set(observability.METRIC_BY_CODE.values()) | {"ProductUpdated", "IdempotentReplay"} == set(
+    assert set(observability.METRIC_BY_CODE.values()) | {"ProductUpdated", "HistoryRead", "IdempotentReplay"} == set(
         observability.OUTCOME_METRICS
     )
     assert observability.outcome_metric(404, "not_found", replayed=True) == "IdempotentReplay"
     assert observability.outcome_metric(200, None, replayed=False) == "ProductUpdated"
+    assert observability.outcome_metric(200, None, replayed=False, success="HistoryRead") == "HistoryRead"
+
+
+@on_moto
+@pytest.mark.parametrize(
+    ("query", "status", "code", "metric"),
+    [
+        ({}, 200, None, "HistoryRead"),
+        ({"cursor": "not-a-cursor"}, 400, "invalid_cursor", "ValidationFailed"),
+        ({"limit": "0"}, 400, "validation_error", "ValidationFailed"),
+    ],
+)
+def test_the_history_route_is_observed_the_same_way(
+    history_api: HistoryApi,
+    handler_log: Any,
+    capsys: pytest.CaptureFixture[str],
+    query: dict[str, str],
+    status: int,
+    code: str | None,
+    metric: str,
+) -> None:
+    product = history_api.api.add_product()
+    history_api.record(product, 2)
+    capsys.readouterr()
+    response = history_api.get(product.id, query)
+    assert response.status == status, response.body
+
+    (line,) = [json.loads(text) for text in handler_log.getvalue().splitlines()]
+    assert line["status"] == status and line.get("code") == code and line["outcome"] == metric
+    assert line["product_id"] == product.id and line["company_id"] == product.company_id
+    assert line["request_id"] and isinstance(line["latency_ms"], float)
+    assert EVENT_TOKEN not in handler_log.getvalue()
+    (blob,) = [json.loads(text) for text in capsys.readouterr().out.splitlines() if text.strip()]
+    assert metric_names(blob) == [metric]
+    assert dimension_names(blob) == DIMENSIONS
 
 
 @on_moto
@@ -425,8 +469,9 @@ def _metrics_of(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def test_the_function_is_traced_and_configured_for_metrics(cfn_template: dict[str, Any]) -> None:
-    function = cfn_template["Resources"][FUNCTION]["Properties"]
+@pytest.mark.parametrize("logical_id", [FUNCTION, "GetProductHistoryFunction"])
+def test_the_function_is_traced_and_configured_for_metrics(cfn_template: dict[str, Any], logical_id: str) -> None:
+    function = cfn_template["Resources"][logical_id]["Properties"]
     tracing = function.get("Tracing", cfn_template.get("Globals", {}).get("Function", {}).get("Tracing"))
     assert tracing == "Active"
     variables = function["Environment"]["Variables"]
@@ -459,9 +504,19 @@ def test_alarms_cover_errors_throttles_and_latency(cfn_template: dict[str, Any])
     assert alarms[latency]["ExtendedStatistic"] == "p99"
     assert alarms[latency]["Threshold"] == {"Ref": "LatencyP99ThresholdMs"}
 
+    # any message in the stream function's dead-letter queue is a write without history or event
+    dead_letters = {"QueueName": {"Fn::GetAtt": ["ProductChangesDeadLetterQueue", "QueueName"]}}
+    (dead_letter,) = [
+        name
+        for name, metrics in read.items()
+        if ("AWS/SQS", "ApproximateNumberOfMessagesVisible", dead_letters) in metrics
+    ]
+    assert alarms[dead_letter]["Threshold"] == 1
+
     for name, alarm in alarms.items():
-        threshold = alarm["Threshold"]["Ref"]
-        assert "Default" in cfn_template["Parameters"][threshold], f"{name}: {threshold} needs a default"
+        threshold = alarm["Threshold"]
+        if isinstance(threshold, dict):
+            assert "Default" in cfn_template["Parameters"][threshold["Ref"]], f"{name}: {threshold} needs a default"
         assert alarm["TreatMissingData"] == "notBreaching", name
 
 

@@ -373,6 +373,8 @@ def test_function_environment_resolves_to_local_tables_and_parameter_defaults() 
         "CREDENTIAL_CACHE_SECONDS": "60",
         "POWERTOOLS_SERVICE_NAME": "products-api",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
+        "ENVIRONMENT_NAME": "products-api-local",
     }
     assert history.handler == "get_product_history.lambda_handler"
     assert history.code_dir == ROOT / "functions" / "get_product_history"

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.errors import DomainError
 from products_api.history_runtime import get_history_runtime
 from products_api.http import Outcome, error_outcome, history_outcome, parse_history_request
+from products_api.observability import HISTORY_READ, RequestLog, logger, metrics, observed_request, tracer
 
 REQUIRED_SCOPE = "products:read"
 
-logger = Logger()
 app = APIGatewayHttpResolver()
 
 
-def _respond(outcome: Outcome) -> Response[str]:
+def _respond(outcome: Outcome, error: Exception | None = None) -> Response[str]:
+    request_log: RequestLog = app.context["request_log"]
+    request_log.answered(outcome, error)
     return Response(status_code=outcome.status_code, body=outcome.body, headers=outcome.response_headers())
 
 
@@ -39,17 +40,20 @@ def get_product_history(product_id: str) -> Response[str]:
 
 @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
 def _domain_error(exc: DomainError) -> Response[str]:
-    outcome = error_outcome(exc, _request_id())
-    logger.info("request refused", extra={"code": outcome.status_code, "reason": type(exc).__name__})
-    return _respond(outcome)
+    return _respond(error_outcome(exc, _request_id()), exc)
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def _unexpected_error(exc: Exception) -> Response[str]:
-    logger.exception("unexpected error")
-    return _respond(error_outcome(exc, _request_id()))
+    return _respond(error_outcome(exc, _request_id()), exc)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+# As the update function: the event is never logged, the response body stays out of the trace, and the request's
+# metric is flushed even when the handler raises.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    with observed_request(event, get_history_runtime().settings, success_metric=HISTORY_READ) as request_log:
+        app.append_context(request_log=request_log)  # type: ignore[no-untyped-call]  # untyped in Powertools
+        return app.resolve(event, context)

@@ -24,11 +24,12 @@ from products_api.errors import DomainError, InvalidProductId
 from products_api.http import Outcome, product_id_from_path
 
 if TYPE_CHECKING:
-    from products_api.settings import Settings
+    from products_api.settings import ApiSettings
 
 # --- outcome metrics: one per request, value 1, so their sum is the request count --------------------------------
 
 PRODUCT_UPDATED = "ProductUpdated"  # 200, the update ran (`{}` included: it answers the product, writing nothing)
+HISTORY_READ = "HistoryRead"  # 200 of GET .../history
 IDEMPOTENT_REPLAY = "IdempotentReplay"  # a kept outcome answered again (whatever its status); nothing ran
 VALIDATION_FAILED = "ValidationFailed"  # the request itself is malformed: 400 (any code), 413, 415
 UNAUTHORIZED = "Unauthorized"  # 401: no valid credential
@@ -42,6 +43,7 @@ INTERNAL_ERROR = "InternalError"  # 500: a bug
 
 OUTCOME_METRICS = (
     PRODUCT_UPDATED,
+    HISTORY_READ,
     IDEMPOTENT_REPLAY,
     VALIDATION_FAILED,
     UNAUTHORIZED,
@@ -60,6 +62,7 @@ METRIC_BY_CODE: dict[str, str] = {
     "invalid_idempotency_key": VALIDATION_FAILED,
     "payload_too_large": VALIDATION_FAILED,
     "unsupported_media_type": VALIDATION_FAILED,
+    "invalid_cursor": VALIDATION_FAILED,
     "unauthorized": UNAUTHORIZED,
     "insufficient_scope": FORBIDDEN,
     "not_found": NOT_FOUND,
@@ -75,11 +78,12 @@ METRIC_BY_CODE: dict[str, str] = {
 ENVIRONMENT_DIMENSION = "environment"
 
 
-def outcome_metric(status: int, code: str | None, *, replayed: bool) -> str:
+def outcome_metric(status: int, code: str | None, *, replayed: bool, success: str = PRODUCT_UPDATED) -> str:
+    """The metric of an answer; `success` names what a 2xx of this route did."""
     if replayed:
         return IDEMPOTENT_REPLAY
     if code is None:
-        return PRODUCT_UPDATED if status < 400 else INTERNAL_ERROR
+        return success if status < 400 else INTERNAL_ERROR
     return METRIC_BY_CODE.get(code, INTERNAL_ERROR)
 
 
@@ -190,8 +194,12 @@ def _cause(error: BaseException | None) -> str | None:
 
 
 @contextmanager
-def observed_request(event: Mapping[str, Any], settings: Settings) -> Iterator[RequestLog]:
-    """Time one request; when it ends (answered or raising), write its log line and its outcome metric."""
+def observed_request(
+    event: Mapping[str, Any], settings: ApiSettings, *, success_metric: str = PRODUCT_UPDATED
+) -> Iterator[RequestLog]:
+    """Time one request; when it ends (answered or raising), write its log line and its outcome metric (a 2xx
+    counts as `success_metric`).
+    """
     started = time.perf_counter()
     request = RequestLog()
     try:
@@ -201,14 +209,16 @@ def observed_request(event: Mapping[str, Any], settings: Settings) -> Iterator[R
         request.answered(Outcome(500, "", code="internal_error"), exc)
         raise
     finally:
-        _report(event, request, (time.perf_counter() - started) * 1000, settings)
+        _report(event, request, (time.perf_counter() - started) * 1000, settings, success_metric)
 
 
-def _report(event: Mapping[str, Any], request: RequestLog, latency_ms: float, settings: Settings) -> None:
+def _report(
+    event: Mapping[str, Any], request: RequestLog, latency_ms: float, settings: ApiSettings, success_metric: str
+) -> None:
     outcome = request.outcome or Outcome(500, "", code="internal_error")
     error = request.error
     request_id = str((event.get("requestContext") or {}).get("requestId") or "")
-    metric = outcome_metric(outcome.status_code, outcome.code, replayed=outcome.replayed)
+    metric = outcome_metric(outcome.status_code, outcome.code, replayed=outcome.replayed, success=success_metric)
     fields: dict[str, Any] = {
         "request_id": request_id,
         "product_id": _path_product_id(event),
