@@ -7,24 +7,15 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from products_api.errors import DomainError
-from products_api.http import Outcome, error_outcome, parse_patch_request
-from products_api.observability import RequestLog, logger, metrics, observed_request, tracer
+from products_api.api_handler import answer_errors, request_id, respond
+from products_api.http import parse_patch_request
+from products_api.observability import logger, metrics, observed_request, tracer
 from products_api.runtime import get_runtime
 
 REQUIRED_SCOPE = "products:write"
 
 app = APIGatewayHttpResolver()
-
-
-def _respond(outcome: Outcome, error: Exception | None = None) -> Response[str]:
-    request_log: RequestLog = app.context["request_log"]
-    request_log.answered(outcome, error)
-    return Response(status_code=outcome.status_code, body=outcome.body, headers=outcome.response_headers())
-
-
-def _request_id() -> str:
-    return str(app.current_event.request_context.request_id)
+answer_errors(app)
 
 
 @app.patch("/api/v1/products/<product_id>")
@@ -34,18 +25,8 @@ def patch_product(product_id: str) -> Response[str]:
     principal = runtime.authenticator.authenticate(event.headers.get("authorization"), REQUIRED_SCOPE)
     logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
     request = parse_patch_request(event.raw_event, event.headers, product_id)
-    outcome = runtime.patch_service.handle(principal, request, _request_id())
-    return _respond(outcome)
-
-
-@app.exception_handler(DomainError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _domain_error(exc: DomainError) -> Response[str]:
-    return _respond(error_outcome(exc, _request_id()), exc)
-
-
-@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-def _unexpected_error(exc: Exception) -> Response[str]:
-    return _respond(error_outcome(exc, _request_id()), exc)
+    outcome = runtime.patch_service.handle(principal, request, request_id(app))
+    return respond(app, outcome)
 
 
 # The event is never logged (log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says); the response body is product
