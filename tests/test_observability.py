@@ -422,6 +422,26 @@ def test_redact_masks_credentials_in_text(text: str, secret: str) -> None:
     assert observability.REDACTED in redacted
 
 
+def test_a_line_without_secrets_is_written_as_the_masking_path_would_write_it() -> None:
+    line = {"message": "request completed", "status": 200, "tags": ("a", "b"), "when": uuid.UUID(int=7), "n": None}
+    assert observability.redacted_json(line) == json.dumps(observability.redact(line), separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Basic\ndXNlcjpwYXNzd29yZA==",
+        "x-amz-security-token: FwoGZXIvYXdzEJr",
+        {"nested": {"Authorization": "anything"}},
+        ["tp_" + "k" * 40],
+    ],
+)
+def test_a_line_that_might_hold_a_secret_is_masked(value: Any) -> None:
+    written = observability.redacted_json({"message": "m", "value": value})
+    assert "[REDACTED]" in written
+    assert written == json.dumps(observability.redact({"message": "m", "value": value}), separators=(",", ":"))
+
+
 def test_redact_masks_sensitive_keys_and_keeps_the_rest() -> None:
     record = {
         "message": "request completed",

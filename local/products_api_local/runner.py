@@ -484,6 +484,9 @@ class EventsSink(ThreadingHTTPServer):
 
 class _EventsRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, a keep-alive client's delayed ACK holds the
+    # second one back about 40 ms, on every PutEvents.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -541,6 +544,8 @@ class _Server(ThreadingHTTPServer):
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "products-api-local"
+    # As for the events sink: no 40 ms stall between the headers and the body on a keep-alive connection.
+    disable_nagle_algorithm = True
     # An idle keep-alive connection is closed after this long.
     timeout = 60
 
