@@ -29,10 +29,12 @@ class ProductHistoryReader:
         return self._history.page(company_id, product_id, limit, before_version)
 
 
+# The response models are built on the history route's first answer, not at import: the update function imports
+# this module too (through http.py) and never answers a history.
 class FieldChangeResponse(BaseModel):
     """One field of one write, as the API answers it."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     field: str = Field(description="The field's name in the product (`name`, `imageUrls`, ...).")
     before: Any = Field(alias="from", description="The value before the write; null when it was absent or null.")
@@ -46,7 +48,7 @@ class FieldChangeResponse(BaseModel):
 class HistoryEntryResponse(BaseModel):
     """What one write of the product changed, as the API answers it."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     version: int = Field(ge=1, description="The product's version this write made.")
     changed_at: str = Field(
@@ -77,7 +79,7 @@ class HistoryEntryResponse(BaseModel):
 class HistoryResponse(BaseModel):
     """A page of a product's history (200 body)."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     items: list[HistoryEntryResponse] = Field(description="The writes of this page, newest (highest version) first.")
     next_cursor: str | None = Field(

@@ -67,6 +67,9 @@ class Settings(ApiSettings):
 class HistorySettings(ApiSettings):
     """The history route's settings (GET .../history): no idempotency table, the history table instead."""
 
+    # Built when read, not at import: every function imports this module, one function reads each model.
+    model_config = SettingsConfigDict(defer_build=True)
+
     history_table_name: TableName
 
 
@@ -75,6 +78,8 @@ class ChangesSettings(DynamoDBClientSettings):
 
     The EventBridge endpoint is not a setting either: boto3 honours AWS_ENDPOINT_URL_EVENTBRIDGE (the runner sets it).
     """
+
+    model_config = SettingsConfigDict(defer_build=True)
 
     history_table_name: TableName
     event_bus_name: EventBusName
