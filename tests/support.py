@@ -322,7 +322,7 @@ class HistoryApi:
             if changes is not None
             else (FieldChange(field="name", before=f"name {version - 1}", after=f"name {version}"),),
         )
-        assert self.store.add(entry), f"version {version} was already recorded"
+        assert self.store.record(entry), f"version {version} was already recorded"
         return entry
 
 

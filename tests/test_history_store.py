@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import pytest
+from botocore.exceptions import ClientError
 from products_api.history import FieldChange, HistoryEntry, HistoryStore
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ def _entry(version: int, *, product: str = PRODUCT, company: str = COMPANY) -> H
 def test_an_entry_reads_back_as_written(dynamodb_client: DynamoDBClient, table_names: dict[str, str]) -> None:
     store = HistoryStore(dynamodb_client, table_names["HistoryTable"])
     entry = _entry(2)
-    assert store.add(entry) is True
+    assert store.record(entry) is True
     page = store.page(COMPANY, PRODUCT, limit=10)
     assert page.entries == (entry,)
     assert page.next_before_version is None
@@ -41,19 +43,54 @@ def test_an_entry_reads_back_as_written(dynamodb_client: DynamoDBClient, table_n
 
 def test_a_version_is_recorded_once(dynamodb_client: DynamoDBClient, table_names: dict[str, str]) -> None:
     store = HistoryStore(dynamodb_client, table_names["HistoryTable"])
-    assert store.add(_entry(3)) is True
+    assert store.record(_entry(3)) is True
     redelivered = _entry(3).model_copy(update={"changed_by": "someone-else"})
-    assert store.add(redelivered) is False
+    # stored before but its event not marked published: still owed, and the first entry stays as it was
+    assert store.record(redelivered) is True
+    store.mark_published(_entry(3), START)
+    assert store.record(redelivered) is False
     assert store.page(COMPANY, PRODUCT, limit=10).entries == (_entry(3),)
+
+
+def test_an_error_other_than_the_condition_is_not_taken_for_a_stored_entry(dynamodb_client: DynamoDBClient) -> None:
+    # a table that does not exist (a wrong name, missing permissions alike): nothing was stored, so no event is owed
+    store = HistoryStore(dynamodb_client, "no-such-history-table")
+    with pytest.raises(ClientError) as raised:
+        store.record(_entry(2))
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError):
+        store.mark_published(_entry(2), START)
+
+
+def test_pages_of_large_entries_continue_past_the_1_mb_a_query_reads(
+    dynamodb_client: DynamoDBClient, table_names: dict[str, str]
+) -> None:
+    """A Query stops after 1 MB whatever its Limit: 12 entries of ~120 KB fill less than a page of 20."""
+    store = HistoryStore(dynamodb_client, table_names["HistoryTable"])
+    large = {"blob": "x" * 60_000}
+    for version in range(1, 13):
+        entry = _entry(version).model_copy(
+            update={"changes": (FieldChange(field="defaultFieldValues", before=large, after=large),)}
+        )
+        store.record(entry)
+    seen: list[int] = []
+    before: int | None = None
+    while True:
+        page = store.page(COMPANY, PRODUCT, limit=20, before_version=before)
+        seen.extend(entry.version for entry in page.entries)
+        if page.next_before_version is None:
+            break
+        before = page.next_before_version
+    assert seen == list(range(12, 0, -1))
 
 
 def test_pages_walk_newest_first_and_stop(dynamodb_client: DynamoDBClient, table_names: dict[str, str]) -> None:
     store = HistoryStore(dynamodb_client, table_names["HistoryTable"])
     for version in range(1, 8):
-        store.add(_entry(version))
+        store.record(_entry(version))
     # another product and another company's product of the same id stay out of the pages
-    store.add(_entry(9, product="aaaaaaaaaaaaaaaaaaaaaaaa"))
-    store.add(_entry(9, company="other"))
+    store.record(_entry(9, product="aaaaaaaaaaaaaaaaaaaaaaaa"))
+    store.record(_entry(9, company="other"))
 
     seen: list[int] = []
     before: int | None = None
@@ -72,7 +109,7 @@ def test_pages_walk_newest_first_and_stop(dynamodb_client: DynamoDBClient, table
 def test_an_exact_page_says_there_is_no_more(dynamodb_client: DynamoDBClient, table_names: dict[str, str]) -> None:
     store = HistoryStore(dynamodb_client, table_names["HistoryTable"])
     for version in (1, 2):
-        store.add(_entry(version))
+        store.record(_entry(version))
     page = store.page(COMPANY, PRODUCT, limit=2)
     assert [entry.version for entry in page.entries] == [2, 1]
     assert page.next_before_version is None

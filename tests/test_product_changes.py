@@ -136,13 +136,18 @@ def test_clearing_the_description_records_null(api: Api, created: Changes) -> No
 
 
 def test_numbers_compare_exactly(api: Api, created: Changes) -> None:
-    # 960 -> 960.0 is the same number (DynamoDB may even store it as 960); true is not 1
-    body = {"defaultFieldValues": {"chemistry": "NMC", "capacityWh": 960.0, "sealed": True}}
-    assert api.patch(EVENT_PRODUCT_ID, body).status == 200
+    # the stored {"chemistry": "NMC", "capacityWh": 960}, with 960 spelt 960.0: the same number, no field changed
+    same = {"defaultFieldValues": {"chemistry": "NMC", "capacityWh": 960.0}}
+    assert api.patch(EVENT_PRODUCT_ID, same).status == 200
+    created.deliver()
+    assert created.entries(EVENT_PRODUCT_ID)[-1].changes == ()
+    # true is not 1: a changed field, whose new value keeps its type
+    assert api.patch(EVENT_PRODUCT_ID, {"defaultFieldValues": {"chemistry": "NMC", "capacityWh": True}}).status == 200
     created.deliver()
     (change,) = created.entries(EVENT_PRODUCT_ID)[-1].changes
     assert change.field == "defaultFieldValues"
-    assert change.after == {"chemistry": "NMC", "capacityWh": Decimal("960.0"), "sealed": True}
+    assert change.before == {"chemistry": "NMC", "capacityWh": Decimal(960)}
+    assert change.after == {"chemistry": "NMC", "capacityWh": True}
 
 
 def test_a_write_that_keeps_every_value_is_still_a_version(api: Api, created: Changes) -> None:
@@ -230,25 +235,39 @@ def test_a_failed_publish_is_reported_and_its_retry_records_once(api: Api, creat
         for record in records
         if record["eventName"] == "MODIFY" and record["dynamodb"]["Keys"]["sk"]["S"] == f"PRODUCT#{EVENT_PRODUCT_ID}"
     )
+    from_failing = records[sequence_numbers(records).index(failing["dynamodb"]["SequenceNumber"]) :]
+    assert len(from_failing) == 2  # the refused patch, then the other product's patch
 
     with failing_publish(created, EVENT_PRODUCT_ID) as refused:
         result = created.invoke(records)
     assert refused == [f"ACME/{EVENT_PRODUCT_ID}/2"]
-    assert result == {"batchItemFailures": [{"itemIdentifier": failing["dynamodb"]["SequenceNumber"]}]}
-    # the other product's creation and patch went out; the refused one did not
-    assert sorted((e["detail"]["productId"], e["detail"]["version"]) for e in created.published()) == [
-        (OTHER_PRODUCT_ID, 1),
-        (OTHER_PRODUCT_ID, 2),
-    ]
+    # the failed record and every record after it are reported, so Lambda redelivers them in their order
+    assert result == {"batchItemFailures": [{"itemIdentifier": number} for number in sequence_numbers(from_failing)]}
+    # only what came before the failure went out
+    assert [(e["detail"]["productId"], e["detail"]["version"]) for e in created.published()] == [(OTHER_PRODUCT_ID, 1)]
 
     # Lambda retries from the first failed record: that one and every record after it
-    retried = records[sequence_numbers(records).index(failing["dynamodb"]["SequenceNumber"]) :]
-    assert created.invoke(retried) == {"batchItemFailures": []}
+    assert created.invoke(from_failing) == {"batchItemFailures": []}
     assert [entry.version for entry in created.entries(EVENT_PRODUCT_ID)] == [1, 2]
     assert [entry.version for entry in created.entries(OTHER_PRODUCT_ID)] == [1, 2]
-    (event,) = created.published()
-    assert event["detail"]["changeId"] == f"ACME/{EVENT_PRODUCT_ID}/2"
-    assert event["detail"]["changedFields"] == ["name"]
+    assert [e["detail"]["changeId"] for e in created.published()] == [
+        f"ACME/{EVENT_PRODUCT_ID}/2",
+        f"ACME/{OTHER_PRODUCT_ID}/2",
+    ]
+
+
+def test_a_products_events_keep_their_order_across_a_failed_publish(api: Api, created: Changes) -> None:
+    assert api.patch(EVENT_PRODUCT_ID, {"name": "v2"}).status == 200
+    assert api.patch(EVENT_PRODUCT_ID, {"name": "v3"}).status == 200
+    records = created.new_records()
+    # every record of the batch failed (v2 refused, v3 held back): the invocation fails and Lambda retries it whole
+    with failing_publish(created, EVENT_PRODUCT_ID) as refused, pytest.raises(Exception, match="All records failed"):
+        created.invoke(records)
+    # v3 was not even tried while v2 is owed: its event cannot overtake v2's
+    assert refused == [f"ACME/{EVENT_PRODUCT_ID}/2"]
+    assert created.published() == []
+    assert created.invoke(records) == {"batchItemFailures": []}
+    assert [event["detail"]["version"] for event in created.published()] == [2, 3]
 
 
 def test_a_batch_that_fails_entirely_raises_so_lambda_retries_it(api: Api, created: Changes) -> None:

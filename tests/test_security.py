@@ -230,3 +230,25 @@ def test_only_hashes_of_tokens_are_stored(api: Api) -> None:
         stored = repr(item)
         for token in [*minted, EVENT_TOKEN]:
             assert token not in stored and token.removeprefix("tp_") not in stored
+
+
+@pytest.mark.parametrize("function", ["history route", "stream function"])
+def test_every_function_holds_botocore_debug_logs_back(
+    function: str, boto3_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore's DEBUG output carries the signed Authorization header and the role's session token: each function,
+    not only the update, holds its logger at WARNING when it wires its clients (unless set on purpose)."""
+    from products_api.changes import build_recorder
+    from products_api.history_runtime import HistoryRuntime
+    from products_api.settings import ChangesSettings, HistorySettings
+
+    botocore_logger = logging.getLogger("botocore")
+    monkeypatch.setattr(botocore_logger, "level", logging.NOTSET)
+    if function == "history route":
+        settings = HistorySettings(
+            products_table_name="products", history_table_name="history", credentials_table_name="credentials"
+        )
+        HistoryRuntime.build(settings, boto3_session.client("dynamodb", region_name="eu-west-1"))
+    else:
+        build_recorder(ChangesSettings(history_table_name="history", event_bus_name="bus"), boto3_session)
+    assert botocore_logger.level == logging.WARNING

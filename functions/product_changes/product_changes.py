@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.changes import StreamChange, get_recorder
+from products_api.observability import logger
 
-logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+class EarlierRecordFailed(Exception):
+    """A record after a failed one: reported failed too, so Lambda redelivers it after the failed one."""
 
 
 def record_handler(record: DynamoDBRecord) -> None:
@@ -32,6 +35,21 @@ def record_handler(record: DynamoDBRecord) -> None:
         )
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    # Powertools' batch processor goes on past a failed record; Lambda redelivers from the first failure. Were a
+    # later record of the same product processed now, its event (v3) would go out before the retried one's (v2).
+    # So once a record fails, every later record of the invocation fails unprocessed, and order is kept.
+    failed = False
+
+    def in_order(record: DynamoDBRecord) -> None:
+        nonlocal failed
+        if failed:
+            raise EarlierRecordFailed(record.event_id)
+        try:
+            record_handler(record)
+        except Exception:
+            failed = True
+            raise
+
+    return process_partial_response(event=event, record_handler=in_order, processor=processor, context=context)

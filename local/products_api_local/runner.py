@@ -406,7 +406,8 @@ class StreamPoller:
     def stop(self, timeout: float) -> bool:
         """Stop polling (an invocation under way finishes first); False if it did not stop within `timeout`."""
         self._stop.set()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # a stop during start-up may come before the thread was started
+            self._thread.join(timeout)
         return not self._thread.is_alive()
 
     def _run(self) -> None:

@@ -27,6 +27,7 @@ from products_api import jsonio
 from products_api.dynamodb import make_client
 from products_api.history import FieldChange, HistoryEntry, HistoryStore
 from products_api.models import ProductItem, format_timestamp, parse_timestamp
+from products_api.observability import protect_library_logs
 from products_api.settings import ChangesSettings, get_changes_settings
 
 if TYPE_CHECKING:
@@ -229,6 +230,7 @@ def build_recorder(
     settings: ChangesSettings, session: boto3.Session | None = None, clock: Callable[[], datetime] = utc_now
 ) -> ProductChangeRecorder:
     """Wire the recorder on clients made as a container makes them (the session lets tests pick the backend)."""
+    protect_library_logs()
     return ProductChangeRecorder(
         HistoryStore(make_client(settings, session), settings.history_table_name),
         EventPublisher(make_events_client(settings, session), settings.event_bus_name),

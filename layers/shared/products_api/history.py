@@ -95,6 +95,10 @@ class HistoryItem(BaseModel):
         )
 
 
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 class HistoryPage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -107,10 +111,6 @@ class HistoryStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
-
-    def add(self, entry: HistoryEntry) -> bool:
-        """Store the entry once. False when this version is already recorded (a redelivered stream record)."""
-        return self._put(entry) is None
 
     def record(self, entry: HistoryEntry) -> bool:
         """Store the entry once; True while its event is still owed: the entry is new, or an earlier delivery of the
@@ -135,6 +135,8 @@ class HistoryStore:
                     ExpressionAttributeValues=to_attribute_values({":now": format_timestamp(published_at)}),
                 )
         except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise  # not about the entry (permissions, a missing table): no reason to say it is missing
             raise HistoryEntryMissing(f"{entry.company_id}/{entry.product_id}/{entry.version}") from exc
 
     def _put(self, entry: HistoryEntry) -> dict[str, Any] | None:
@@ -152,6 +154,10 @@ class HistoryStore:
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                # anything else (permissions, a missing table) stored nothing: taken for "already stored", it would
+                # publish an event for an entry that does not exist
+                raise
             old: dict[str, Any] = exc.response.get("Item") or {}  # type: ignore[assignment]
             return from_attribute_values(old)
         return None
@@ -177,5 +183,7 @@ class HistoryStore:
             )
         items = [HistoryItem.model_validate(from_attribute_values(item)) for item in response.get("Items", [])]
         entries = tuple(item.to_entry() for item in items[:limit])
-        more = len(items) > limit
+        # A Query also stops at 1 MB read, whatever Limit says: entries of large products (each holds the old and the
+        # new value) reach that before `limit`. The page is then short, and the next one continues below it.
+        more = len(items) > limit or "LastEvaluatedKey" in response
         return HistoryPage(entries=entries, next_before_version=entries[-1].version if more and entries else None)

@@ -13,6 +13,7 @@ from products_api.credentials import Authenticator, CredentialStore
 from products_api.data import ProductStore
 from products_api.dynamodb import make_client
 from products_api.history import HistoryStore
+from products_api.observability import protect_library_logs
 from products_api.product_history import ProductHistoryReader
 from products_api.settings import HistorySettings, get_history_settings
 
@@ -29,6 +30,7 @@ class HistoryRuntime:
     @classmethod
     def build(cls, settings: HistorySettings, client: DynamoDBClient) -> HistoryRuntime:
         """Wire everything on one injected client (moto, DynamoDB Local or AWS)."""
+        protect_library_logs()
         return cls(
             settings=settings,
             authenticator=Authenticator(
