@@ -518,7 +518,10 @@ def test_alarms_cover_errors_throttles_and_latency(cfn_template: dict[str, Any])
 
     table_alarm_metrics = [metric for metrics in read.values() for metric in metrics if metric[0] == "AWS/DynamoDB"]
     throttled_tables = {metric[2]["TableName"]["Ref"] for metric in table_alarm_metrics}
-    assert throttled_tables == {"ProductsTable", "IdempotencyTable", "CredentialsTable"}
+    assert throttled_tables == {"ProductsTable", "IdempotencyTable", "CredentialsTable", "HistoryTable"}
+    # the history table is written by the stream function and read by the history route
+    history_metrics = {metric[1] for metric in table_alarm_metrics if metric[2]["TableName"]["Ref"] == "HistoryTable"}
+    assert history_metrics == {"ReadThrottleEvents", "WriteThrottleEvents"}
 
     (latency,) = [name for name, metrics in read.items() if ("AWS/ApiGateway", "Latency", api) in metrics]
     assert alarms[latency]["ExtendedStatistic"] == "p99"
@@ -533,6 +536,24 @@ def test_alarms_cover_errors_throttles_and_latency(cfn_template: dict[str, Any])
     ]
     assert alarms[dead_letter]["Threshold"] == 1
 
+    # the stream function: whole invocations failing, and records waiting behind it
+    stream_function = {"FunctionName": {"Ref": "ProductChangesFunction"}}
+    (stream_errors,) = [name for name, metrics in read.items() if ("AWS/Lambda", "Errors", stream_function) in metrics]
+    assert (alarms[stream_errors]["Statistic"], alarms[stream_errors]["Period"]) == ("Sum", 300)
+    assert alarms[stream_errors]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarms[stream_errors]["Threshold"] == {"Ref": "ProductChangesErrorsThreshold"}
+    assert cfn_template["Parameters"]["ProductChangesErrorsThreshold"]["Default"] == 1
+    (iterator_age,) = [
+        name for name, metrics in read.items() if ("AWS/Lambda", "IteratorAge", stream_function) in metrics
+    ]
+    age = alarms[iterator_age]
+    # the maximum of each minute, in 3 of 5 minutes
+    assert (age["Statistic"], age["Period"]) == ("Maximum", 60)
+    assert (age["DatapointsToAlarm"], age["EvaluationPeriods"]) == (3, 5)
+    assert age["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert age["Threshold"] == {"Ref": "ProductChangesIteratorAgeThresholdMs"}
+    assert cfn_template["Parameters"]["ProductChangesIteratorAgeThresholdMs"]["Default"] == 60000
+
     for name, alarm in alarms.items():
         threshold = alarm["Threshold"]
         if isinstance(threshold, dict):
@@ -545,7 +566,7 @@ def test_alarm_notifications_only_with_a_topic(cfn_template: dict[str, Any]) -> 
     assert topic["Type"] == "String" and topic["Default"] == ""
     assert cfn_template["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
     alarms = _alarms(cfn_template)
-    assert len(alarms) >= 4
+    assert len(alarms) >= 7
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == TOPIC_ACTIONS, name
         assert alarm["OKActions"] == TOPIC_ACTIONS, name
