@@ -168,6 +168,12 @@ def history_event(
     return event
 
 
+def invoke_handler(module: ModuleType, event: dict[str, Any], context: FakeContext | None = None) -> ApiResponse:
+    """Call a function's handler as Lambda does and read the HTTP API v2 result it returns."""
+    result = module.lambda_handler(event, context or FakeContext())
+    return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), result.get("body") or "")
+
+
 class Api:
     """The deployed function's entry point on one backend, with helpers to seed and inspect data."""
 
@@ -180,8 +186,7 @@ class Api:
         self.handler = handler_module()
 
     def invoke(self, event: dict[str, Any], context: FakeContext | None = None) -> ApiResponse:
-        result = self.handler.lambda_handler(event, context or FakeContext())
-        return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), result.get("body") or "")
+        return invoke_handler(self.handler, event, context)
 
     def patch(
         self,
@@ -290,8 +295,7 @@ class HistoryApi:
         self.handler = history_handler_module()
 
     def invoke(self, event: dict[str, Any], context: FakeContext | None = None) -> ApiResponse:
-        result = self.handler.lambda_handler(event, context or FakeContext())
-        return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), result.get("body") or "")
+        return invoke_handler(self.handler, event, context)
 
     def get(
         self,
