@@ -7,6 +7,7 @@ import importlib
 import json
 import sys
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -97,6 +98,28 @@ class ApiResponse:
         return lowered.get(name.lower())
 
 
+def _request_event(
+    event_name: str, path: str, product_id: str, headers: Mapping[str, str | None] | None, token: str | None
+) -> dict[str, Any]:
+    """`events/<event_name>.json` for this path, with a fresh request id and these headers (API Gateway's HTTP API
+    lower-cases header names; a None value removes the header)."""
+    event = copy.deepcopy(load_event(event_name))
+    event["rawPath"] = path
+    event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    event["pathParameters"] = {"id": product_id}
+    event_headers = {k: v for k, v in event["headers"].items() if k not in {"authorization", "content-length"}}
+    if token is not None:
+        event_headers["authorization"] = f"Bearer {token}"
+    for name, value in (headers or {}).items():
+        if value is None:
+            event_headers.pop(name.lower(), None)
+        else:
+            event_headers[name.lower()] = value
+    event["headers"] = event_headers
+    return event
+
+
 def product_event(
     product_id: str,
     body: str | bytes | dict[str, Any] | None,
@@ -106,22 +129,7 @@ def product_event(
     base_event: str = "patch_product",
 ) -> dict[str, Any]:
     """An event as API Gateway sends it: `events/patch_product.json` with this path, body and headers."""
-    event = copy.deepcopy(load_event(base_event))
-    path = f"/api/v1/products/{product_id}"
-    event["rawPath"] = path
-    event["requestContext"]["http"]["path"] = path
-    event["requestContext"]["requestId"] = str(uuid.uuid4())
-    event["pathParameters"] = {"id": product_id}
-    event_headers = {k: v for k, v in event["headers"].items() if k not in {"authorization", "content-length"}}
-    if token is not None:
-        event_headers["authorization"] = f"Bearer {token}"
-    for name, value in (headers or {}).items():
-        # API Gateway's HTTP API lower-cases header names; a None value removes the header
-        if value is None:
-            event_headers.pop(name.lower(), None)
-        else:
-            event_headers[name.lower()] = value
-    event["headers"] = event_headers
+    event = _request_event(base_event, f"/api/v1/products/{product_id}", product_id, headers, token)
     if isinstance(body, dict):
         body = json.dumps(body)
     if isinstance(body, bytes):
@@ -146,25 +154,11 @@ def history_event(
 
     `query` holds the decoded parameters (as API Gateway passes them); the raw query string is encoded from them.
     """
-    event = copy.deepcopy(load_event("get_product_history"))
-    path = f"/api/v1/products/{product_id}/history"
-    event["rawPath"] = path
-    event["requestContext"]["http"]["path"] = path
-    event["requestContext"]["requestId"] = str(uuid.uuid4())
-    event["pathParameters"] = {"id": product_id}
+    event = _request_event("get_product_history", f"/api/v1/products/{product_id}/history", product_id, headers, token)
     event["rawQueryString"] = urlencode(query or {})
     event.pop("queryStringParameters", None)
     if query:
         event["queryStringParameters"] = dict(query)
-    event_headers = {k: v for k, v in event["headers"].items() if k != "authorization"}
-    if token is not None:
-        event_headers["authorization"] = f"Bearer {token}"
-    for name, value in (headers or {}).items():
-        if value is None:
-            event_headers.pop(name.lower(), None)
-        else:
-            event_headers[name.lower()] = value
-    event["headers"] = event_headers
     return event
 
 

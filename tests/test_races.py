@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from products_api.data import ProductStore
 from products_api.errors import ConcurrentUpdate
-from products_api.logic import utc_now as _now
 from products_api.models import Product
+from products_api.models import utc_now as _now
 from products_api.preconditions import ANY_VERSION
 from support import EVENT_PRODUCT_ID, EVENT_TOKEN, Api, product_event
 

@@ -15,18 +15,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.config import Config
 from pydantic import BaseModel, ConfigDict, Field
 
 from products_api import jsonio
-from products_api.dynamodb import make_client
+from products_api.dynamodb import client_config, make_client
 from products_api.history import FieldChange, HistoryEntry, HistoryStore
-from products_api.models import ProductItem, format_timestamp, parse_timestamp
+from products_api.models import ProductItem, format_timestamp, parse_timestamp, utc_now
 from products_api.observability import protect_library_logs
 from products_api.settings import ChangesSettings, get_changes_settings
 
@@ -181,10 +180,6 @@ class EventPublisher:
             )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class RecordedChange:
     entry: HistoryEntry
@@ -217,11 +212,10 @@ class ProductChangeRecorder:
 
 def make_events_client(settings: ChangesSettings, session: boto3.Session | None = None) -> EventBridgeClient:
     """Explicit timeouts and attempts, as for DynamoDB: a slow bus fails the record within the function's time."""
-    config = Config(
-        connect_timeout=settings.events_connect_timeout_seconds,
-        read_timeout=settings.events_read_timeout_seconds,
-        retries={"mode": "standard", "total_max_attempts": settings.events_max_attempts},
-        tcp_keepalive=True,
+    config = client_config(
+        settings.events_connect_timeout_seconds,
+        settings.events_read_timeout_seconds,
+        settings.events_max_attempts,
     )
     return (session or boto3.Session()).client("events", config=config)
 

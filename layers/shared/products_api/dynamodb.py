@@ -36,13 +36,24 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+def client_config(connect_timeout: float, read_timeout: float, max_attempts: int) -> Config:
+    """Explicit timeouts and total attempts for every AWS client of a function, so a slow service fails within the
+    Lambda's time instead of botocore's defaults (60 s reads, legacy retries).
+    """
+    return Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        tcp_keepalive=True,
+    )
+
+
 def make_client(settings: DynamoDBClientSettings, session: boto3.Session | None = None) -> DynamoDBClient:
     """One client per container: explicit timeouts so a slow DynamoDB fails within the Lambda's time."""
-    config = Config(
-        connect_timeout=settings.dynamodb_connect_timeout_seconds,
-        read_timeout=settings.dynamodb_read_timeout_seconds,
-        retries={"mode": "standard", "total_max_attempts": settings.dynamodb_max_attempts},
-        tcp_keepalive=True,
+    config = client_config(
+        settings.dynamodb_connect_timeout_seconds,
+        settings.dynamodb_read_timeout_seconds,
+        settings.dynamodb_max_attempts,
     )
     return (session or boto3.Session()).client("dynamodb", config=config)
 

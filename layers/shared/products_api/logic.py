@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from products_api.errors import ConcurrentUpdate, PreconditionFailed, ProductNotFound
-from products_api.models import Product, ProductPatch, model_key
+from products_api.models import Product, ProductPatch, model_key, utc_now
 from products_api.preconditions import stale_version_message
 
 if TYPE_CHECKING:
     from products_api.data import ProductStore
     from products_api.preconditions import VersionCondition
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -344,6 +344,11 @@ _STORAGE_TO_DOMAIN = {
 }
 
 
+def utc_now() -> datetime:
+    """The clock the writes stamp `updatedAt` and history marks with (injectable where it matters)."""
+    return datetime.now(UTC)
+
+
 def format_timestamp(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds and Z, as the contract spells it."""
     utc = moment.astimezone(UTC)
