@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
-from products_api.dynamodb import make_client
-from products_api.history_runtime import HistoryRuntime
-from products_api.runtime import Runtime
-from products_api.settings import HistorySettings, load_settings, read_settings
+from products_api.core.dynamodb import make_client
+from products_api.core.settings import HistorySettings, load_settings, read_settings
+from products_api.history.runtime import HistoryRuntime
+from products_api.products.runtime import Runtime
 from support import EVENT_SCOPES, EVENT_TOKEN, Api, HistoryApi, handler_module, history_handler_module
 
 if TYPE_CHECKING:

@@ -17,10 +17,10 @@ import boto3
 import pytest
 from botocore.config import Config
 from moto import mock_aws
-from products_api.changes import EVENT_SOURCE, EventPublisher, ProductChangeRecorder, make_events_client
-from products_api.dynamodb import make_client
-from products_api.history import HistoryEntry, HistoryStore
-from products_api.settings import ChangesSettings, read_settings
+from products_api.core.dynamodb import make_client
+from products_api.core.settings import ChangesSettings, read_settings
+from products_api.history.recorder import EVENT_SOURCE, EventPublisher, ProductChangeRecorder, make_events_client
+from products_api.history.store import HistoryEntry, HistoryStore
 from products_api_local.streams import StreamReader, stream_arn
 from support import ROOT, FakeContext
 
@@ -84,7 +84,7 @@ class Changes:
         return list(reversed(self.history.page(company_id, product_id, limit=100).entries))
 
     def history_items(self) -> list[dict[str, Any]]:
-        from products_api.dynamodb import from_attribute_values
+        from products_api.core.dynamodb import from_attribute_values
 
         page = self.client.scan(TableName=self.history_table, ConsistentRead=True)
         return [from_attribute_values(item) for item in page.get("Items", [])]

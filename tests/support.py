@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import simplejson
-from products_api.credentials import Credential, CredentialStore, token_hash
-from products_api.data import ProductStore
-from products_api.dynamodb import from_attribute_values, to_attribute_values
-from products_api.history import FieldChange, HistoryEntry, HistoryStore
-from products_api.history_runtime import HistoryRuntime
-from products_api.models import Product, company_partition, product_sort_key
-from products_api.runtime import Runtime
-from products_api.settings import Settings
+from products_api.auth.credentials import Credential, CredentialStore, token_hash
+from products_api.core.dynamodb import from_attribute_values, to_attribute_values
+from products_api.core.settings import Settings
+from products_api.history.runtime import HistoryRuntime
+from products_api.history.store import FieldChange, HistoryEntry, HistoryStore
+from products_api.products.models import Product, company_partition, product_sort_key
+from products_api.products.runtime import Runtime
+from products_api.products.store import ProductStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

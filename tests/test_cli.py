@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from products_api.credentials import token_hash
+from products_api.auth.credentials import token_hash
 from products_api_local.cli import main, new_object_id
 from support import Api
 

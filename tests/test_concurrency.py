@@ -30,12 +30,12 @@ from typing import Any
 import boto3
 import pytest
 import simplejson
-from products_api import jsonio
-from products_api.dynamodb import make_client
+from products_api.api.requests import Outcome, error_outcome, parse_patch_request
+from products_api.core import jsonio
+from products_api.core.dynamodb import make_client
 from products_api.errors import DomainError
-from products_api.http import Outcome, error_outcome, parse_patch_request
-from products_api.models import ProductItem, ProductResponse, company_partition, model_key, model_lock_sort_key
-from products_api.runtime import Runtime
+from products_api.products.models import ProductItem, ProductResponse, company_partition, model_key, model_lock_sort_key
+from products_api.products.runtime import Runtime
 from support import EVENT_TOKEN, Api, ApiResponse, FakeContext, product_event
 
 pytestmark = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from products_api.credentials import Authenticator, CredentialStore, token_hash
+from products_api.auth.credentials import Authenticator, CredentialStore, token_hash
+from products_api.core.settings import load_settings
 from products_api.errors import InsufficientScope, Unauthorized
-from products_api.settings import load_settings
 
 
 class Clock:

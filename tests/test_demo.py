@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from products_api.credentials import CredentialStore, token_hash
-from products_api.dynamodb import to_attribute_values
+from products_api.auth.credentials import CredentialStore, token_hash
+from products_api.core.dynamodb import to_attribute_values
 from products_api_local.demo import DEMO_SCOPES, ensure_demo
 
 if TYPE_CHECKING:

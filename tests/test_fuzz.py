@@ -29,8 +29,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from local_runner import Banner, running
-from products_api.data import ProductStore
-from products_api.models import NewProduct
+from products_api.products.models import NewProduct
+from products_api.products.store import ProductStore
 from products_api_local.cli import import_products
 from products_api_local.demo import DEMO_COMPANY
 from products_api_local.runner import local_table_names

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from products_api.history import FieldChange
-from products_api.models import Product
+from products_api.history.store import FieldChange
+from products_api.products.models import Product
 from support import EVENT_PRODUCT_ID, Api, ApiResponse, HistoryApi
 
 OTHER_TOKEN = "tp_globex_history_token_000000000000000000"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from botocore.exceptions import ClientError
-from products_api.history import FieldChange, HistoryEntry, HistoryStore
+from products_api.history.store import FieldChange, HistoryEntry, HistoryStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -17,11 +17,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from products_api import observability
+from products_api.api import observability
+from products_api.api.requests import error_codes
 from products_api.errors import StoreUnavailable
-from products_api.http import error_codes
-from products_api.logic import ProductUpdater
-from products_api.runtime import Runtime
+from products_api.products.rules import ProductUpdater
+from products_api.products.runtime import Runtime
 from support import (
     EVENT_PRODUCT_ID,
     EVENT_TOKEN,

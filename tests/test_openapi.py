@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
-from products_api import http as api_http
+from products_api.api import requests as api_http
 from products_api.errors import ValidationFailed
-from products_api.history import HistoryEntry, HistoryPage
-from products_api.models import READ_ONLY_FIELDS, ProductPatch
+from products_api.history.store import HistoryEntry, HistoryPage
+from products_api.products.models import READ_ONLY_FIELDS, ProductPatch
 from products_api_local import openapi
 from products_api_local.template import load_template
 from pydantic import ValidationError
@@ -313,7 +313,7 @@ def test_every_error_of_the_code_is_documented(document: dict[str, Any]) -> None
         error for item in document["paths"].values() for op in item.values() for error in documented_errors(op)
     }
     missing = table - documented
-    assert not missing, f"error statuses/codes of products_api.http not in the document: {sorted(missing)}"
+    assert not missing, f"error statuses/codes of products_api.api.requests not in the document: {sorted(missing)}"
 
 
 def test_the_update_documents_no_history_code(operation: dict[str, Any]) -> None:
@@ -530,7 +530,7 @@ def test_history_schema_describes_what_the_code_answers(document: dict[str, Any]
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from products_api.history import FieldChange
+    from products_api.history.store import FieldChange
 
     validator = jsonschema_rs.validator_for(
         {"$ref": "#/components/schemas/HistoryResponse", "components": document["components"]}

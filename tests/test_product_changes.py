@@ -14,12 +14,12 @@ from typing import Any, cast
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from changes_fixtures import Changes
-from products_api.changes import PRODUCT_CREATED, PRODUCT_UPDATED, same_value
-from products_api.credentials import token_hash
-from products_api.history import FieldChange
-from products_api.models import format_timestamp
-from products_api.preconditions import ANY_VERSION
-from products_api.settings import ChangesSettings, ConfigurationError, read_settings
+from products_api.auth.credentials import token_hash
+from products_api.core.settings import ChangesSettings, ConfigurationError, read_settings
+from products_api.history.recorder import PRODUCT_CREATED, PRODUCT_UPDATED, same_value
+from products_api.history.store import FieldChange
+from products_api.products.models import format_timestamp
+from products_api.products.preconditions import ANY_VERSION
 from support import EVENT_PRODUCT_ID, EVENT_TOKEN, Api
 
 OTHER_PRODUCT_ID = "aaaaaaaaaaaaaaaaaaaaaaaa"

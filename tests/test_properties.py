@@ -18,9 +18,9 @@ import pytest
 import simplejson
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from products_api import jsonio
-from products_api.dynamodb import from_attribute_values, to_attribute_values
-from products_api.models import ProductPatch, company_partition, model_key, model_lock_sort_key
+from products_api.core import jsonio
+from products_api.core.dynamodb import from_attribute_values, to_attribute_values
+from products_api.products.models import ProductPatch, company_partition, model_key, model_lock_sort_key
 from pydantic import ValidationError
 from support import Api
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from products_api.data import ProductStore
 from products_api.errors import ConcurrentUpdate
-from products_api.models import Product
-from products_api.models import utc_now as _now
-from products_api.preconditions import ANY_VERSION
+from products_api.products.models import Product
+from products_api.products.models import utc_now as _now
+from products_api.products.preconditions import ANY_VERSION
+from products_api.products.store import ProductStore
 from support import EVENT_PRODUCT_ID, EVENT_TOKEN, Api, product_event
 
 

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from products_api.credentials import Authenticator
-from products_api.dynamodb import from_attribute_values
-from products_api.logic import ProductUpdater
+from products_api.auth.credentials import Authenticator
+from products_api.core.dynamodb import from_attribute_values
+from products_api.products.rules import ProductUpdater
 from support import EVENT_TOKEN, Api, ApiResponse, handler_module
 
 OTHER_TOKEN = "tp_security_other_company_token_0000000000"
@@ -238,9 +238,9 @@ def test_every_function_holds_botocore_debug_logs_back(
 ) -> None:
     """botocore's DEBUG output carries the signed Authorization header and the role's session token: each function,
     not only the update, holds its logger at WARNING when it wires its clients (unless set on purpose)."""
-    from products_api.changes import build_recorder
-    from products_api.history_runtime import HistoryRuntime
-    from products_api.settings import ChangesSettings, HistorySettings
+    from products_api.core.settings import ChangesSettings, HistorySettings
+    from products_api.history.recorder import build_recorder
+    from products_api.history.runtime import HistoryRuntime
 
     botocore_logger = logging.getLogger("botocore")
     monkeypatch.setattr(botocore_logger, "level", logging.NOTSET)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from products_api.settings import ConfigurationError, HistorySettings, Settings, load_settings, read_settings
+from products_api.core.settings import ConfigurationError, HistorySettings, Settings, load_settings, read_settings
 
 TABLE_VARIABLES = (
     "PRODUCTS_TABLE_NAME",

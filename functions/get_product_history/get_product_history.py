@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from products_api.api_handler import answer_errors, respond
-from products_api.history_runtime import get_history_runtime
-from products_api.http import history_outcome, parse_history_request
-from products_api.observability import HISTORY_READ, logger, metrics, observed_request, tracer
+from products_api.api.handler import answer_errors, respond
+from products_api.api.observability import HISTORY_READ, logger, metrics, observed_request, tracer
+from products_api.api.requests import history_outcome, parse_history_request
+from products_api.history.runtime import get_history_runtime
 
 REQUIRED_SCOPE = "products:read"
 

@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from products_api.changes import StreamChange, get_recorder
-from products_api.observability import logger
+from products_api.api.observability import logger
+from products_api.history.recorder import StreamChange, get_recorder
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from products_api.api_handler import answer_errors, request_id, respond
-from products_api.http import parse_patch_request
-from products_api.observability import logger, metrics, observed_request, tracer
-from products_api.runtime import get_runtime
+from products_api.api.handler import answer_errors, request_id, respond
+from products_api.api.observability import logger, metrics, observed_request, tracer
+from products_api.api.requests import parse_patch_request
+from products_api.products.runtime import get_runtime
 
 REQUIRED_SCOPE = "products:write"
 

@@ -22,13 +22,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from products_api.credentials import CredentialStore
-from products_api.data import ProductStore
-from products_api.dynamodb import make_client
-from products_api.models import Product
-from products_api.runtime import Runtime
-from products_api.service import IDEMPOTENCY_KEY_PREFIX
-from products_api.settings import Settings, load_settings
+from products_api.auth.credentials import CredentialStore
+from products_api.core.dynamodb import make_client
+from products_api.core.settings import Settings, load_settings
+from products_api.products.models import Product
+from products_api.products.runtime import Runtime
+from products_api.products.service import IDEMPOTENCY_KEY_PREFIX
+from products_api.products.store import ProductStore
 
 from products_api_local.bench_capacity import CapacityLog, CapacityMeter
 from products_api_local.bench_lambda import BenchContext, Events, handler_module, quiet_lambda_handler

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from products_api import jsonio
-from products_api.credentials import CredentialStore
-from products_api.data import ProductStore
-from products_api.dynamodb import make_client
+from products_api.auth.credentials import CredentialStore
+from products_api.core import jsonio
+from products_api.core.dynamodb import make_client
+from products_api.core.settings import ConfigurationError, Settings, load_settings
 from products_api.errors import DomainError, DuplicateModel, InvalidJson
-from products_api.models import NewProduct, model_key
-from products_api.settings import ConfigurationError, Settings, load_settings
+from products_api.products.models import NewProduct, model_key
+from products_api.products.store import ProductStore
 from pydantic import ValidationError
 
 if TYPE_CHECKING:

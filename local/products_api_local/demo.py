@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from products_api.credentials import CredentialStore, token_hash
-from products_api.data import ProductStore
-from products_api.dynamodb import from_attribute_values, to_attribute_values
+from products_api.auth.credentials import CredentialStore, token_hash
+from products_api.core.dynamodb import from_attribute_values, to_attribute_values
 from products_api.errors import DuplicateModel
-from products_api.models import NewProduct, company_partition, model_key, model_lock_sort_key
+from products_api.products.models import NewProduct, company_partition, model_key, model_lock_sort_key
+from products_api.products.store import ProductStore
 
 from products_api_local.cli import import_products
 

@@ -9,10 +9,10 @@ Nothing the code already knows is written twice here:
 - the schemas are the pydantic models' own JSON schemas (`ProductPatch` in validation mode, `ProductResponse`,
   `HistoryResponse` and `ErrorResponse` in serialization mode, by alias), gathered with `models_json_schema` into
   `components/schemas`;
-- the error responses come from running `products_api.http.error_outcome` on one instance of every exception of its
-  error table (`_ERRORS`) that the operation can raise, and on an unexpected exception (500): statuses, `code`
-  values and headers are what the code sends, and a header is marked required when every instance of its status
-  sends it;
+- the error responses come from running `products_api.api.requests.error_outcome` on one instance of every
+  exception of its error table (`_ERRORS`) that the operation can raise, and on an unexpected exception (500):
+  statuses, `code` values and headers are what the code sends, and a header is marked required when every
+  instance of its status sends it;
 - the responses that carry `Idempotent-Replayed` are those of the outcomes the service keeps (`KEPT_ERRORS`);
 - the paths and methods are checked against both the HttpApi events of `template.yaml` and the handlers' Powertools
   routes, and the finished document is parsed with Powertools' OpenAPI models.
@@ -43,8 +43,8 @@ from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
-from products_api import http as api_http
-from products_api import service
+from products_api.api import requests as api_http
+from products_api.core.settings import Settings
 from products_api.errors import (
     DomainError,
     FieldProblem,
@@ -57,10 +57,10 @@ from products_api.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from products_api.history import FieldChange, HistoryEntry, HistoryPage
-from products_api.models import READ_ONLY_FIELDS, ErrorResponse, Product, ProductPatch, ProductResponse
-from products_api.product_history import HistoryResponse
-from products_api.settings import Settings
+from products_api.history.reader import HistoryResponse
+from products_api.history.store import FieldChange, HistoryEntry, HistoryPage
+from products_api.products import service
+from products_api.products.models import READ_ONLY_FIELDS, ErrorResponse, Product, ProductPatch, ProductResponse
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
@@ -274,7 +274,8 @@ _EXAMPLE_PATCH = {
 _EXAMPLE_REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e812345678"
 _EXAMPLE_PROBLEMS = [FieldProblem(field="imageUrls", message="at most 20 items")]
 
-# `products_api.http` matches Idempotency-Key case-insensitively after trimming; JSON Schema patterns have no flags.
+# `products_api.api.requests` matches Idempotency-Key case-insensitively after trimming; JSON Schema patterns have
+# no flags.
 IDEMPOTENCY_KEY_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
 
 

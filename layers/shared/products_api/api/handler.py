@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
+from products_api.api.observability import RequestLog
+from products_api.api.requests import Outcome, error_outcome
 from products_api.errors import DomainError
-from products_api.http import Outcome, error_outcome
-from products_api.observability import RequestLog
 
 
 def respond(app: APIGatewayHttpResolver, outcome: Outcome, error: Exception | None = None) -> Response[str]:

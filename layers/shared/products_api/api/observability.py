@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from products_api.api.requests import Outcome, product_id_from_path
 from products_api.errors import DomainError, InvalidProductId
-from products_api.http import Outcome, product_id_from_path
 
 if TYPE_CHECKING:
-    from products_api.settings import ApiSettings
+    from products_api.core.settings import ApiSettings
 
 # --- outcome metrics: one per request, value 1, so their sum is the request count --------------------------------
 

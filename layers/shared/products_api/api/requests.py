@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from products_api import jsonio
+from products_api.core import jsonio
 from products_api.errors import (
     ConcurrentUpdate,
     DomainError,
@@ -34,12 +34,19 @@ from products_api.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from products_api.models import READ_ONLY_FIELDS, ErrorDetail, ErrorResponse, Product, ProductPatch, ProductResponse
-from products_api.preconditions import VersionCondition, parse_if_match
-from products_api.product_history import HistoryEntryResponse, HistoryResponse
+from products_api.history.reader import HistoryEntryResponse, HistoryResponse
+from products_api.products.models import (
+    READ_ONLY_FIELDS,
+    ErrorDetail,
+    ErrorResponse,
+    Product,
+    ProductPatch,
+    ProductResponse,
+)
+from products_api.products.preconditions import VersionCondition, parse_if_match
 
 if TYPE_CHECKING:
-    from products_api.history import HistoryPage
+    from products_api.history.store import HistoryPage
 
 MAX_BODY_BYTES = 256 * 1024
 REALM = "products-api"

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from products_api.dynamodb import from_attribute_values, to_attribute_values, translated_errors
+from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
 from products_api.errors import InsufficientScope, Unauthorized
-from products_api.models import format_timestamp
+from products_api.products.models import format_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-    from products_api.settings import DynamoDBClientSettings
+    from products_api.core.settings import DynamoDBClientSettings
 
 # Codes DynamoDB returns when it is overloaded or failing: retried by botocore, then a 503 for the client.
 UNAVAILABLE_CODES = frozenset(

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from products_api import jsonio
+from products_api.core import jsonio
 from products_api.errors import ProductNotFound
-from products_api.models import format_timestamp
+from products_api.products.models import format_timestamp
 
 if TYPE_CHECKING:
-    from products_api.data import ProductStore
-    from products_api.history import FieldChange, HistoryEntry, HistoryPage, HistoryStore
+    from products_api.history.store import FieldChange, HistoryEntry, HistoryPage, HistoryStore
+    from products_api.products.store import ProductStore
 
 
 class ProductHistoryReader:

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from pydantic import BaseModel, ConfigDict, Field
 
-from products_api import jsonio
-from products_api.dynamodb import client_config, make_client
-from products_api.history import FieldChange, HistoryEntry, HistoryStore
-from products_api.models import ProductItem, format_timestamp, parse_timestamp, utc_now
-from products_api.observability import protect_library_logs
-from products_api.settings import ChangesSettings, get_changes_settings
+from products_api.api.observability import protect_library_logs
+from products_api.core import jsonio
+from products_api.core.dynamodb import client_config, make_client
+from products_api.core.settings import ChangesSettings, get_changes_settings
+from products_api.history.store import FieldChange, HistoryEntry, HistoryStore
+from products_api.products.models import ProductItem, format_timestamp, parse_timestamp, utc_now
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from products_api.dynamodb import from_attribute_values, plain_int, to_attribute_values, translated_errors
-from products_api.models import format_timestamp, parse_timestamp
+from products_api.core.dynamodb import from_attribute_values, plain_int, to_attribute_values, translated_errors
+from products_api.products.models import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_extra_types.language_code import LanguageAlpha2
 
-from products_api import jsonio
+from products_api.core import jsonio
 
 MAX_DEFAULT_FIELD_VALUES_BYTES = 32 * 1024
 MAX_DEFAULT_FIELD_VALUES_DEPTH = 16

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from products_api.errors import ConcurrentUpdate, PreconditionFailed, ProductNotFound
-from products_api.models import Product, ProductPatch, model_key, utc_now
-from products_api.preconditions import stale_version_message
+from products_api.products.models import Product, ProductPatch, model_key, utc_now
+from products_api.products.preconditions import stale_version_message
 
 if TYPE_CHECKING:
-    from products_api.data import ProductStore
-    from products_api.preconditions import VersionCondition
+    from products_api.products.preconditions import VersionCondition
+    from products_api.products.store import ProductStore
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from products_api.credentials import Authenticator, CredentialStore
-from products_api.data import ProductStore
-from products_api.dynamodb import make_client
-from products_api.logic import ProductUpdater
-from products_api.observability import protect_library_logs
-from products_api.service import PatchProductService
-from products_api.settings import Settings, get_settings
+from products_api.api.observability import protect_library_logs
+from products_api.auth.credentials import Authenticator, CredentialStore
+from products_api.core.dynamodb import make_client
+from products_api.core.settings import Settings, get_settings
+from products_api.products.rules import ProductUpdater
+from products_api.products.service import PatchProductService
+from products_api.products.store import ProductStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

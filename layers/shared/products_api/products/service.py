@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from products_api.api.requests import Outcome, PatchRequest, error_outcome, product_outcome
 from products_api.errors import (
     DuplicateModel,
     IdempotencyInProgress,
@@ -26,15 +27,14 @@ from products_api.errors import (
     ProductNotFound,
     StoreUnavailable,
 )
-from products_api.http import Outcome, PatchRequest, error_outcome, product_outcome
-from products_api.logic import ProductUpdater, UpdateCommand
+from products_api.products.rules import ProductUpdater, UpdateCommand
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-    from products_api.credentials import Principal
+    from products_api.auth.credentials import Principal
 
 # Outcomes that are the update's answer, kept for replay; anything else raised drops the record.
 KEPT_ERRORS = (ProductNotFound, DuplicateModel, PreconditionFailed)

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from products_api.dynamodb import from_attribute_values, to_attribute_values, translated_errors
+from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
 from products_api.errors import ConcurrentUpdate, DuplicateModel, PreconditionFailed, ProductNotFound
-from products_api.models import (
+from products_api.products.models import (
     Product,
     ProductItem,
     company_partition,
@@ -22,13 +22,13 @@ from products_api.models import (
     model_lock_sort_key,
     product_sort_key,
 )
-from products_api.preconditions import stale_version_message
+from products_api.products.preconditions import stale_version_message
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-    from products_api.preconditions import VersionCondition
+    from products_api.products.preconditions import VersionCondition
 
 
 class ProductStore:

@@ -1,0 +1,2 @@
+"""What every capability shares: per-function settings, the DynamoDB client and attribute-value helpers, and exact
+JSON reading and writing."""
