@@ -1,5 +1,6 @@
-"""The `changes` fixture: ProductChangesFunction's handler fed from the products table's real stream (moto or
-DynamoDB Local), publishing to an EventBridge bus (moto) whose events a rule copies to an SQS queue the test reads.
+"""What the `changes` fixture (conftest.py) hands a test: ProductChangesFunction's handler fed from the products
+table's real stream (moto or DynamoDB Local), publishing to an EventBridge bus (moto) whose events a rule copies to an
+SQS queue the test reads.
 """
 
 from __future__ import annotations
@@ -8,28 +9,17 @@ import copy
 import importlib
 import json
 import sys
-import uuid
-from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import boto3
-import pytest
-from botocore.config import Config
-from moto import mock_aws
-from products_api.core.dynamodb import make_client
-from products_api.core.settings import ChangesSettings, read_settings
-from products_api.history.recorder import EVENT_SOURCE, EventPublisher, ProductChangeRecorder, make_events_client
 from products_api.history.store import HistoryEntry, HistoryStore
-from products_api_local.streams import StreamReader, stream_arn
+from products_api_local.streams import StreamReader
 from support import ROOT, FakeContext
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_events.client import EventBridgeClient
     from mypy_boto3_sqs.client import SQSClient
-
-REGION = "eu-west-1"
 
 
 def changes_handler_module() -> ModuleType:
@@ -99,56 +89,3 @@ class Changes:
             for message in messages:
                 events.append(json.loads(message["Body"]))
                 self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-@pytest.fixture
-def event_bus_backend(backend: str) -> Iterator[None]:
-    """EventBridge and SQS are moto on both backends: moto lets DynamoDB Local's requests through untouched."""
-    if backend == "moto":
-        yield  # the whole test already runs inside mock_aws()
-    else:
-        with mock_aws():
-            yield
-
-
-@pytest.fixture
-def changes(
-    dynamodb_client: DynamoDBClient,
-    table_env: dict[str, str],
-    table_names: dict[str, str],
-    dynamodb_endpoint_url: str | None,
-    event_bus_backend: None,
-    boto3_session: boto3.Session,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Changes:
-    bus = f"t-{uuid.uuid4().hex[:8]}-products"
-    events = boto3_session.client("events", region_name=REGION)
-    sqs = boto3_session.client("sqs", region_name=REGION)
-    events.create_event_bus(Name=bus)
-    queue_url = sqs.create_queue(QueueName=f"{bus}-published")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="everything", EventBusName=bus, EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
-    events.put_targets(Rule="everything", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
-    monkeypatch.setenv("EVENT_BUS_NAME", bus)
-
-    # clients made as the container makes them (timeouts, retry mode), on this test's backend
-    settings = read_settings(ChangesSettings)
-    function_events = make_events_client(settings, boto3_session)
-    recorder = ProductChangeRecorder(
-        HistoryStore(make_client(settings, boto3_session), settings.history_table_name),
-        EventPublisher(function_events, settings.event_bus_name),
-    )
-    handler = changes_handler_module()
-    monkeypatch.setattr(handler, "get_recorder", lambda: recorder)
-
-    # botocore's account-based endpoints (<account>.streams-ddb...) are not among moto's URLs
-    streams = boto3_session.client(
-        "dynamodbstreams",
-        region_name=REGION,
-        endpoint_url=dynamodb_endpoint_url,
-        config=Config(account_id_endpoint_mode="disabled"),
-    )
-    products_table = table_names["ProductsTable"]
-    arn = stream_arn(dynamodb_client.describe_table(TableName=products_table)["Table"], products_table)
-    reader = StreamReader(streams, arn, REGION)
-    return Changes(dynamodb_client, reader, table_names["HistoryTable"], function_events, sqs, queue_url)

@@ -3,28 +3,45 @@
 A test that requests `dynamodb_client` (or `table_names`, `table_env`) runs once per backend: `[moto]` and
 `[ddb-local]`. The DynamoDB Local runs carry the `dynamodb_local` mark, so `-m "not dynamodb_local"` runs without Java.
 Every test gets tables of its own under fresh names, which keeps tests independent on the shared DynamoDB Local server.
+
+On those tables, the functions' real handlers: `api` (UpdateProductFunction), `history_api` (the history route) and
+`changes` (ProductChangesFunction fed from the products table's real stream), and `handler_log`.
+
+The suites: `tests/unit` needs no DynamoDB Local, `tests/contract` runs on both backends, `tests/local` checks the
+local runner, the CLI, the harness and the `sam build` artefacts.
 """
 
 from __future__ import annotations
 
-import os
+import io
+import json
+import logging
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+# First of the third-party section by name, on purpose: it must run before anything imports products_api.
+import aws_isolation
 import boto3
 import pytest
+from botocore.config import Config
+from changes_support import Changes, changes_handler_module
 from moto import mock_aws
+from products_api.core.dynamodb import make_client
+from products_api.core.settings import ChangesSettings, HistorySettings, load_settings, read_settings
+from products_api.history.recorder import EVENT_SOURCE, EventPublisher, ProductChangeRecorder, make_events_client
+from products_api.history.runtime import HistoryRuntime
+from products_api.history.store import HistoryStore
+from products_api.products.runtime import Runtime
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from products_api_local.streams import StreamReader, stream_arn
 from products_api_local.template import create_tables, load_template, table_definitions
+from support import EVENT_SCOPES, EVENT_TOKEN, Api, HistoryApi, handler_module, history_handler_module
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-# The `api` fixture (tests/api_fixtures.py): the handler wired to the backend of each test.
-pytest_plugins = ("api_fixtures", "changes_fixtures")
-
-REGION = "eu-west-1"
+REGION = aws_isolation.REGION
 MOTO = "moto"
 DYNAMODB_LOCAL = "dynamodb_local"
 # The variables the functions read their table names from (template.yaml: the functions' Environment).
@@ -35,34 +52,7 @@ TABLE_ENV_VARS = {
     # the history route's and ProductChangesFunction's
     "HistoryTable": "HISTORY_TABLE_NAME",
 }
-ENDPOINT_ENV_VAR = "AWS_ENDPOINT_URL_DYNAMODB"
-
-# Nothing a test does may reach AWS, whatever the developer's shell holds: dummy credentials always win, and the
-# profile, session token, endpoints and config files that could point boto3 elsewhere are dropped. The region is
-# forced too: moto keeps tables per region, so a client in another region would not see the fixtures' tables.
-for _variable in (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ENDPOINT_URL",
-    ENDPOINT_ENV_VAR,
-):
-    os.environ.pop(_variable, None)
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        # As template.yaml sets them for the function (test_observability checks they agree); Powertools reads them
-        # when the handler's modules are imported.
-        "POWERTOOLS_SERVICE_NAME": "products-api",
-        "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
-    }
-)
+ENDPOINT_ENV_VAR = aws_isolation.ENDPOINT_ENV_VAR
 
 
 @pytest.fixture(scope="session")
@@ -162,3 +152,107 @@ def table_env(
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     return variables
+
+
+# --- the functions' handlers on the current backend ------------------------------------------------------------
+
+
+@pytest.fixture
+def api(
+    dynamodb_client: DynamoDBClient,
+    table_env: dict[str, str],
+    boto3_session: boto3.Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Api:
+    """The handler on a runtime injected with a client made as a container makes it (timeouts, retry mode),
+    pointed at this test's backend by the environment (AWS_ENDPOINT_URL_DYNAMODB, or moto's interception).
+    """
+    settings = load_settings()
+    client = make_client(settings, boto3_session)
+    runtime = Runtime.build(settings, client)
+    monkeypatch.setattr(handler_module(), "get_runtime", lambda: runtime)
+    harness = Api(client, settings, runtime)
+    harness.add_credential(EVENT_TOKEN, scopes=EVENT_SCOPES)
+    return harness
+
+
+@pytest.fixture
+def handler_log() -> Iterator[io.StringIO]:
+    """Everything the handler's Powertools Logger writes, at DEBUG. Its stream handler was made with the
+    sys.stdout of the moment the module was first imported, which capsys does not see, so point it here.
+    """
+    logger = handler_module().logger
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous_stream = handler.setStream(buffer)
+    previous_level = logger.log_level
+    logger.setLevel("DEBUG")
+    try:
+        yield buffer
+    finally:
+        logger.setLevel(previous_level)
+        handler.setStream(previous_stream)
+
+
+@pytest.fixture
+def history_api(api: Api, monkeypatch: pytest.MonkeyPatch) -> HistoryApi:
+    """The history handler on its own settings (read as its container reads them) and on `api`'s client, so data
+    seeded through `api` is what it reads and DynamoDB calls can be counted on one client.
+    """
+    runtime = HistoryRuntime.build(read_settings(HistorySettings), api.client)
+    monkeypatch.setattr(history_handler_module(), "get_history_runtime", lambda: runtime)
+    return HistoryApi(api, runtime)
+
+
+@pytest.fixture
+def event_bus_backend(backend: str) -> Iterator[None]:
+    """EventBridge and SQS are moto on both backends: moto lets DynamoDB Local's requests through untouched."""
+    if backend == "moto":
+        yield  # the whole test already runs inside mock_aws()
+    else:
+        with mock_aws():
+            yield
+
+
+@pytest.fixture
+def changes(
+    dynamodb_client: DynamoDBClient,
+    table_env: dict[str, str],
+    table_names: dict[str, str],
+    dynamodb_endpoint_url: str | None,
+    event_bus_backend: None,
+    boto3_session: boto3.Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Changes:
+    bus = f"t-{uuid.uuid4().hex[:8]}-products"
+    events = boto3_session.client("events", region_name=REGION)
+    sqs = boto3_session.client("sqs", region_name=REGION)
+    events.create_event_bus(Name=bus)
+    queue_url = sqs.create_queue(QueueName=f"{bus}-published")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="everything", EventBusName=bus, EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
+    events.put_targets(Rule="everything", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    monkeypatch.setenv("EVENT_BUS_NAME", bus)
+
+    # clients made as the container makes them (timeouts, retry mode), on this test's backend
+    settings = read_settings(ChangesSettings)
+    function_events = make_events_client(settings, boto3_session)
+    recorder = ProductChangeRecorder(
+        HistoryStore(make_client(settings, boto3_session), settings.history_table_name),
+        EventPublisher(function_events, settings.event_bus_name),
+    )
+    handler = changes_handler_module()
+    monkeypatch.setattr(handler, "get_recorder", lambda: recorder)
+
+    # botocore's account-based endpoints (<account>.streams-ddb...) are not among moto's URLs
+    streams = boto3_session.client(
+        "dynamodbstreams",
+        region_name=REGION,
+        endpoint_url=dynamodb_endpoint_url,
+        config=Config(account_id_endpoint_mode="disabled"),
+    )
+    products_table = table_names["ProductsTable"]
+    arn = stream_arn(dynamodb_client.describe_table(TableName=products_table)["Table"], products_table)
+    reader = StreamReader(streams, arn, REGION)
+    return Changes(dynamodb_client, reader, table_names["HistoryTable"], function_events, sqs, queue_url)

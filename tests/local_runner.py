@@ -1,7 +1,7 @@
 """The local runner (`python -m products_api_local.runner`) as a child process of the tests, and its banner.
 
-Shared by the tests that call the API over real HTTP: tests/test_runner.py (the runner itself, the docs' examples)
-and tests/test_fuzz.py (schemathesis against docs/openapi.json).
+Shared by the tests that call the API over real HTTP: tests/local/test_runner.py (the runner itself, the docs' examples)
+and tests/local/test_fuzz.py (schemathesis against docs/openapi.json).
 """
 
 from __future__ import annotations

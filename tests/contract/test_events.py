@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from changes_fixtures import Changes
+from changes_support import Changes
 from products_api.history.store import FieldChange
 from products_api_local.streams import stream_sources_from_template
 from support import EVENT_PRODUCT_ID, EVENTS, Api, HistoryApi, http_event_files, load_event

@@ -354,7 +354,7 @@ def test_history_is_read_only(history_api: HistoryApi, api: Api) -> None:
 @contextmanager
 def counting(history_api: HistoryApi) -> Iterator[list[tuple[str, str]]]:
     """The DynamoDB operations called, in order, with the table each one named (before botocore's retries, which
-    a healthy backend never needs; tests/test_call_counts.py counts attempts).
+    a healthy backend never needs; tests/contract/test_call_counts.py counts attempts).
     """
     calls: list[tuple[str, str]] = []
 

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
-from changes_fixtures import Changes
+from changes_support import Changes
 from products_api.auth.credentials import token_hash
 from products_api.core.settings import ChangesSettings, ConfigurationError, read_settings
 from products_api.history.recorder import PRODUCT_CREATED, PRODUCT_UPDATED, same_value

@@ -19,7 +19,7 @@ import yaml
 
 pytestmark = pytest.mark.build
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 LAYER_SITE = BUILD_DIR / "SharedLayer" / "python"
 FUNCTION_DIR = BUILD_DIR / "UpdateProductFunction"

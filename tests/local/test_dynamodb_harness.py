@@ -36,7 +36,7 @@ from products_api_local.template import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def write_template(folder: Path, text: str) -> Path:

@@ -27,7 +27,7 @@ from products_api_local import openapi
 from products_api_local.template import load_template
 from pydantic import ValidationError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
 PATH = "/api/v1/products/{id}"
 HISTORY_PATH = "/api/v1/products/{id}/history"
