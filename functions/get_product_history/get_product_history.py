@@ -9,7 +9,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.api.handler import answer_errors, respond
 from products_api.api.observability import HISTORY_READ, logger, metrics, observed_request, tracer
-from products_api.api.requests import history_outcome, parse_history_request
+from products_api.api.requests import parse_history_request
+from products_api.api.responses import history_outcome
 from products_api.history.runtime import get_history_runtime
 
 REQUIRED_SCOPE = "products:read"

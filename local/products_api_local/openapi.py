@@ -9,16 +9,16 @@ Nothing the code already knows is written twice here:
 - the schemas are the pydantic models' own JSON schemas (`ProductPatch` in validation mode, `ProductResponse`,
   `HistoryResponse` and `ErrorResponse` in serialization mode, by alias), gathered with `models_json_schema` into
   `components/schemas`;
-- the error responses come from running `products_api.api.requests.error_outcome` on one instance of every
-  exception of its error table (`_ERRORS`) that the operation can raise, and on an unexpected exception (500):
-  statuses, `code` values and headers are what the code sends, and a header is marked required when every
-  instance of its status sends it;
+- the error responses come from running `products_api.api.api_responses.error_outcome` on one instance of every
+  exception of the error catalogue (`products_api.api.catalogue.ERRORS`) that the operation can raise, and on an
+  unexpected exception (500): statuses, `code` values and headers are what the code sends, and a header is marked
+  required when every instance of its status sends it; what each `code` means is the catalogue's `meaning`;
 - the responses that carry `Idempotent-Replayed` are those of the outcomes the service keeps (`KEPT_ERRORS`);
 - the paths and methods are checked against both the HttpApi events of `template.yaml` and the handlers' Powertools
   routes, and the finished document is parsed with Powertools' OpenAPI models.
 
-What is written here is prose: what each `code` means to a client (an error code without a sentence, or a sentence
-for a code the code no longer sends, stops the generation), and the header descriptions.
+What is written here is prose: where the history route's codes mean something else than the catalogue says, and the
+header descriptions.
 
 The request body is described, not validated, by this document: the handler parses the JSON itself (exact decimals,
 duplicate member names) and validates it with `ProductPatch`.
@@ -43,7 +43,8 @@ from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
-from products_api.api import requests as api_http
+from products_api.api import catalogue, cursor, requests
+from products_api.api import responses as api_responses
 from products_api.core.settings import Settings
 from products_api.errors import (
     DomainError,
@@ -128,48 +129,14 @@ _REASONS = {
     503: "Service Unavailable",
 }
 
-# What each `code` tells a client. Every code the code sends needs a sentence here, and only those.
-_CODE_MEANINGS = {
-    "invalid_id": "the path `id` is not a 24-character hexadecimal ObjectId.",
-    "invalid_json": (
-        "the body is not one JSON object in UTF-8, or it repeats a member name, or a number in it is `NaN` or "
-        "`Infinity`."
-    ),
-    "validation_error": (
-        "a field breaks a rule of the request body schema, or a key is unknown or read-only. `details` lists every "
-        "problem at once, one entry per field."
-    ),
-    "invalid_idempotency_key": "the `Idempotency-Key` header is not a UUID version 4.",
-    "unauthorized": "the credential is missing, malformed, unknown, revoked or expired.",
-    "insufficient_scope": "the credential is valid but lacks the scope the operation needs.",
-    "not_found": (
-        "no product with this id belongs to the caller's company (another company's product is not found either)."
-    ),
-    "duplicate_model": "another product of the caller's company (active or archived) already has this `model`.",
-    "idempotency_in_progress": (
-        "a request with the same `Idempotency-Key` is still being processed: retry after `Retry-After` seconds."
-    ),
-    "precondition_failed": (
-        "`If-Match` does not name the product's current version, or it is not `*` or a list of entity tags."
-    ),
-    "invalid_cursor": (
-        "`cursor` is not a `nextCursor` this API handed out for this product (garbled, edited, or another product's)."
-    ),
-    "payload_too_large": f"the body is larger than {api_http.MAX_BODY_BYTES // 1024} KiB.",
-    "unsupported_media_type": "the body is not sent as `application/json` (UTF-8).",
-    "idempotency_key_reused": "the `Idempotency-Key` was used before with a different body, product or method.",
-    "unavailable": (
-        "the database stayed unavailable, or the product kept being changed by other requests, after retries; "
-        "nothing was written: retry after `Retry-After` seconds (with the same `Idempotency-Key`)."
-    ),
-    "internal_error": "an unexpected error; the answer carries no stack trace or internal names.",
-}
+# What each `code` tells a client: the error catalogue's meaning of it.
+_CATALOGUE_MEANINGS = {entry.code: entry.meaning for entry in catalogue.every_error()}
 
 
 # Where the history route's codes mean something else than the update's (it reads a query, and writes nothing).
 _HISTORY_CODE_MEANINGS = {
     "validation_error": (
-        f"a query parameter is unknown, or `limit` is not a whole number from 1 to {api_http.HISTORY_LIMIT_MAX}. "
+        f"a query parameter is unknown, or `limit` is not a whole number from 1 to {requests.HISTORY_LIMIT_MAX}. "
         "`details` lists every problem at once, one entry per parameter."
     ),
     "unavailable": "the database stayed unavailable after retries: retry after `Retry-After` seconds.",
@@ -444,7 +411,7 @@ def _sample_errors(scope: str, error_types: Sequence[type[DomainError]]) -> list
         PreconditionFailed: [PreconditionFailed("sample", current_etag='"4"'), PreconditionFailed("sample")],
     }
     samples: list[Exception] = []
-    for error_type in api_http._ERRORS:
+    for error_type in catalogue.ERRORS:
         if error_type not in error_types:
             continue
         if error_type in special:
@@ -464,7 +431,7 @@ def _error_table(scope: str, error_types: Sequence[type[DomainError]]) -> list[_
     """What `error_outcome` answers for every sample error, by status: codes in table order, headers sent."""
     by_status: dict[int, _StatusErrors] = {}
     for error in _sample_errors(scope, error_types):
-        outcome = api_http.error_outcome(error, _EXAMPLE_REQUEST_ID)
+        outcome = api_responses.error_outcome(error, _EXAMPLE_REQUEST_ID)
         code = json.loads(outcome.body)["code"]
         entry = by_status.setdefault(outcome.status_code, _StatusErrors(outcome.status_code))
         entry.samples += 1
@@ -478,14 +445,14 @@ def _error_table(scope: str, error_types: Sequence[type[DomainError]]) -> list[_
 
 def _kept_codes() -> set[str]:
     """The codes of the error outcomes the service keeps for replay."""
-    return {api_http._ERRORS[error_type].code for error_type in service.KEPT_ERRORS}
+    return {catalogue.ERRORS[error_type].code for error_type in service.KEPT_ERRORS}
 
 
 def _kept_outcomes() -> str:
     """The answers kept for replay, as prose: `200, 404, 409 `duplicate_model` or 412`."""
     kept = _kept_codes()
     by_status: dict[int, list[str]] = {}
-    for spec in api_http._ERRORS.values():
+    for spec in catalogue.ERRORS.values():
         by_status.setdefault(spec.status, [])
         if spec.code not in by_status[spec.status]:
             by_status[spec.status].append(spec.code)
@@ -499,8 +466,8 @@ def _kept_outcomes() -> str:
 
 def replay_header() -> tuple[str, str]:
     """The header (name, value) a replayed outcome adds."""
-    plain = api_http.Outcome(200, "{}").response_headers()
-    replayed = api_http.Outcome(200, "{}", replayed=True).response_headers()
+    plain = api_responses.Outcome(200, "{}").response_headers()
+    replayed = api_responses.Outcome(200, "{}", replayed=True).response_headers()
     (added,) = (name for name in replayed if name not in plain)
     return added, replayed[added]
 
@@ -531,7 +498,7 @@ def _describe_codes(
 ) -> str:
     items = []
     for code in codes:
-        meaning = reserved.get(code) or meanings.get(code) or _CODE_MEANINGS[code]
+        meaning = reserved.get(code) or meanings.get(code) or _CATALOGUE_MEANINGS[code]
         note = " Kept for replay with the same `Idempotency-Key`." if code in kept else ""
         items.append(f"`{code}`: {meaning}{note}")
     if len(items) == 1:
@@ -542,15 +509,7 @@ def _describe_codes(
 
 def update_errors() -> tuple[type[DomainError], ...]:
     """What the update can answer besides 200 and 500: the whole error table but the history route's own entries."""
-    return tuple(error_type for error_type in api_http._ERRORS if error_type not in _HISTORY_ONLY_ERRORS)
-
-
-def _check_code_meanings() -> None:
-    every = {spec.code for spec in api_http._ERRORS.values()} | {api_http._INTERNAL.code}
-    unknown = sorted(every - _CODE_MEANINGS.keys())
-    stale = sorted(_CODE_MEANINGS.keys() - every)
-    if unknown or stale:
-        raise OpenApiError(f"_CODE_MEANINGS is out of date: describe {unknown}, remove {stale}")
+    return tuple(error_type for error_type in catalogue.ERRORS if error_type not in _HISTORY_ONLY_ERRORS)
 
 
 def error_responses(
@@ -566,9 +525,8 @@ def error_responses(
     """Every error status the operation answers (plus the reserved ones), by status code as a string.
 
     `error_types` are the exceptions of the error table the operation raises (default: the update's); `idempotent`
-    operations mark the outcomes kept for replay; `meanings` overrides `_CODE_MEANINGS` for this operation.
+    operations mark the outcomes kept for replay; `meanings` overrides the catalogue's meanings for this operation.
     """
-    _check_code_meanings()
     table = _error_table(scope, error_types if error_types is not None else update_errors())
     sent = {code for entry in table for code in entry.codes}
     kept = _kept_codes() if idempotent else set()
@@ -601,7 +559,7 @@ def error_responses(
             response["headers"] = headers
         media: dict[str, Any] = {"schema": error_ref}
         if "validation_error" in codes:
-            example = api_http.error_outcome(ValidationFailed(list(validation_example)), _EXAMPLE_REQUEST_ID)
+            example = api_responses.error_outcome(ValidationFailed(list(validation_example)), _EXAMPLE_REQUEST_ID)
             media["example"] = json.loads(example.body)
         response["content"] = {"application/json": media}
         responses[str(entry.status)] = response
@@ -654,14 +612,14 @@ def _request_body(patch_ref: dict[str, Any]) -> dict[str, Any]:
         "description": "The fields to change: every field is optional, and only the keys sent are changed. `{}` "
         "is valid: it changes nothing, writes nothing and answers 200 with the product as it is. One JSON object, "
         f"UTF-8 (`Content-Type: application/json`, optionally with `charset=utf-8`), at most "
-        f"{api_http.MAX_BODY_BYTES // 1024} KiB, without repeated member names. Unknown keys and the read-only "
+        f"{requests.MAX_BODY_BYTES // 1024} KiB, without repeated member names. Unknown keys and the read-only "
         f"keys ({read_only}) are refused. A write is atomic: every field sent is stored, or none.",
         "content": {"application/json": {"schema": patch_ref, "example": _EXAMPLE_PATCH}},
     }
 
 
 def _ok_response(product_ref: dict[str, Any]) -> dict[str, Any]:
-    outcome = api_http.product_outcome(_EXAMPLE_PRODUCT)
+    outcome = api_responses.product_outcome(_EXAMPLE_PRODUCT)
     replay_name, _ = replay_header()
     headers = {
         name: _header(name, outcome.status_code, value, required=True) for name, value in outcome.headers.items()
@@ -682,13 +640,13 @@ def _id_parameter() -> dict[str, Any]:
         "required": True,
         "description": "The product's id: a MongoDB-style ObjectId (24 hexadecimal characters, any case; "
         "answered in lower case).",
-        "schema": {"type": "string", "pattern": f"^{api_http._OBJECT_ID.pattern}$"},
+        "schema": {"type": "string", "pattern": f"^{requests.OBJECT_ID.pattern}$"},
         "example": _EXAMPLE_PRODUCT.id,
     }
 
 
 def _history_parameters() -> list[dict[str, Any]]:
-    example_cursor = api_http.encode_cursor(_EXAMPLE_PRODUCT.id, 3)
+    example_cursor = cursor.encode_cursor(_EXAMPLE_PRODUCT.id, 3)
     return [
         _id_parameter(),
         {
@@ -696,13 +654,13 @@ def _history_parameters() -> list[dict[str, Any]]:
             "in": "query",
             "required": False,
             "description": f"How many records a page holds at most: a whole number from 1 to "
-            f"{api_http.HISTORY_LIMIT_MAX} (default {api_http.HISTORY_LIMIT_DEFAULT}). Otherwise 400 "
+            f"{requests.HISTORY_LIMIT_MAX} (default {requests.HISTORY_LIMIT_DEFAULT}). Otherwise 400 "
             "`validation_error`.",
             "schema": {
                 "type": "integer",
                 "minimum": 1,
-                "maximum": api_http.HISTORY_LIMIT_MAX,
-                "default": api_http.HISTORY_LIMIT_DEFAULT,
+                "maximum": requests.HISTORY_LIMIT_MAX,
+                "default": requests.HISTORY_LIMIT_DEFAULT,
             },
             "example": 2,
         },
@@ -716,8 +674,8 @@ def _history_parameters() -> list[dict[str, Any]]:
             "schema": {
                 "type": "string",
                 "minLength": 1,
-                "maxLength": api_http.MAX_CURSOR_LENGTH,
-                "pattern": f"^{api_http._BASE64URL.pattern}$",
+                "maxLength": cursor.MAX_CURSOR_LENGTH,
+                "pattern": f"^{cursor.BASE64URL.pattern}$",
             },
             "example": example_cursor,
         },
@@ -725,7 +683,7 @@ def _history_parameters() -> list[dict[str, Any]]:
 
 
 def _history_ok_response(history_ref: dict[str, Any]) -> dict[str, Any]:
-    outcome = api_http.history_outcome(_EXAMPLE_HISTORY, _EXAMPLE_PRODUCT.id)
+    outcome = api_responses.history_outcome(_EXAMPLE_HISTORY, _EXAMPLE_PRODUCT.id)
     headers = {
         name: _header(name, outcome.status_code, value, required=True) for name, value in outcome.headers.items()
     }
@@ -756,7 +714,7 @@ def build_document() -> dict[str, Any]:
             meanings=_HISTORY_CODE_MEANINGS,
             reserved_codes=(),
             validation_example=[
-                FieldProblem(field="limit", message=f"must be a whole number from 1 to {api_http.HISTORY_LIMIT_MAX}")
+                FieldProblem(field="limit", message=f"must be a whole number from 1 to {requests.HISTORY_LIMIT_MAX}")
             ],
         ),
     }

@@ -30,7 +30,8 @@ from typing import Any
 import boto3
 import pytest
 import simplejson
-from products_api.api.requests import Outcome, error_outcome, parse_patch_request
+from products_api.api.requests import parse_patch_request
+from products_api.api.responses import Outcome, error_outcome
 from products_api.core import jsonio
 from products_api.core.dynamodb import make_client
 from products_api.errors import DomainError

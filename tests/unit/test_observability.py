@@ -17,8 +17,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from products_api.api import observability
-from products_api.api.requests import error_codes
+from products_api.api import catalogue, observability
+from products_api.api.catalogue import error_codes
 from products_api.errors import StoreUnavailable
 from products_api.products.rules import ProductUpdater
 from products_api.products.runtime import Runtime
@@ -283,11 +283,18 @@ def test_one_log_line_and_one_metric_per_request(
 
 
 def test_every_error_code_counts_under_a_declared_metric() -> None:
+    # entries sharing a code are one answer to clients and to dashboards: same status, metric and meaning
     for code in error_codes():
-        assert observability.METRIC_BY_CODE[code] in observability.OUTCOME_METRICS, code
-    assert set(observability.METRIC_BY_CODE.values()) | {"ProductUpdated", "HistoryRead", "IdempotentReplay"} == set(
+        entries = {(e.status, e.metric, e.meaning) for e in catalogue.every_error() if e.code == code}
+        assert len(entries) == 1, (code, entries)
+        assert catalogue.METRIC_BY_CODE[code] in observability.OUTCOME_METRICS, code
+    assert set(catalogue.METRIC_BY_CODE.values()) | {"ProductUpdated", "HistoryRead", "IdempotentReplay"} == set(
         observability.OUTCOME_METRICS
     )
+    assert len(set(observability.OUTCOME_METRICS)) == len(observability.OUTCOME_METRICS)
+    assert observability.outcome_metric(409, "duplicate_model", replayed=False) == "ModelConflict"
+    assert observability.outcome_metric(503, "unavailable", replayed=False) == "Unavailable"
+    assert observability.outcome_metric(500, None, replayed=False) == "InternalError"
     assert observability.outcome_metric(404, "not_found", replayed=True) == "IdempotentReplay"
     assert observability.outcome_metric(200, None, replayed=False) == "ProductUpdated"
     assert observability.outcome_metric(200, None, replayed=False, success="HistoryRead") == "HistoryRead"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
-from products_api.api import requests as api_http
+from products_api.api import catalogue, cursor, requests, responses
 from products_api.errors import ValidationFailed
 from products_api.history.store import HistoryEntry, HistoryPage
 from products_api.products.models import READ_ONLY_FIELDS, ProductPatch
@@ -289,10 +289,10 @@ def test_parameter_patterns_agree_with_the_code(operation: dict[str, Any]) -> No
     good = "6650a1b2c3d4e5f6a7b8c9d0"
     ids = [good, good.upper(), good[:-1], good[:-1] + "g", good + "0", " " + good]
     for product_id in ids:
-        assert bool(re.fullmatch(params["id"], product_id)) == bool(api_http._OBJECT_ID.fullmatch(product_id))
+        assert bool(re.fullmatch(params["id"], product_id)) == bool(requests.OBJECT_ID.fullmatch(product_id))
     keys = [str(uuid.uuid4()), str(uuid.uuid4()).upper(), str(uuid.uuid1()), "not-a-uuid", str(uuid.uuid4())[:-1]]
     for key in keys:
-        assert bool(re.fullmatch(params["Idempotency-Key"], key)) == bool(api_http._UUID4.fullmatch(key)), key
+        assert bool(re.fullmatch(params["Idempotency-Key"], key)) == bool(requests.UUID4.fullmatch(key)), key
 
 
 # --- (d) every status and code of the error table is documented -------------------------------------------------
@@ -307,8 +307,8 @@ def documented_errors(operation: dict[str, Any]) -> set[tuple[int, str]]:
 
 
 def test_every_error_of_the_code_is_documented(document: dict[str, Any]) -> None:
-    table = {(spec.status, spec.code) for spec in api_http._ERRORS.values()}
-    table.add((api_http._INTERNAL.status, api_http._INTERNAL.code))
+    table = {(spec.status, spec.code) for spec in catalogue.ERRORS.values()}
+    table.add((catalogue.INTERNAL.status, catalogue.INTERNAL.code))
     documented = {
         error for item in document["paths"].values() for op in item.values() for error in documented_errors(op)
     }
@@ -328,8 +328,8 @@ def test_every_error_of_the_contract_is_documented(operation: dict[str, Any]) ->
 
 
 def test_documented_codes_are_sent_or_marked_reserved(operation: dict[str, Any]) -> None:
-    sent = {(spec.status, spec.code) for spec in api_http._ERRORS.values()}
-    sent.add((api_http._INTERNAL.status, api_http._INTERNAL.code))
+    sent = {(spec.status, spec.code) for spec in catalogue.ERRORS.values()}
+    sent.add((catalogue.INTERNAL.status, catalogue.INTERNAL.code))
     for status, code in documented_errors(operation) - sent:
         description = operation["responses"][str(status)]["description"]
         assert "not sent yet" in description, f"{status} {code} is documented but never sent"
@@ -337,7 +337,7 @@ def test_documented_codes_are_sent_or_marked_reserved(operation: dict[str, Any])
 
 def test_reserved_codes_are_not_sent_yet() -> None:
     # When rate limiting lands, drop its RESERVED entry so the document stops calling it "not sent yet".
-    sent = {spec.code for spec in api_http._ERRORS.values()}
+    sent = {spec.code for spec in catalogue.ERRORS.values()}
     assert not sent & {item.code for item in openapi.RESERVED}
 
 
@@ -551,7 +551,7 @@ def test_history_schema_describes_what_the_code_answers(document: dict[str, Any]
         HistoryPage(entries=(), next_before_version=None),
         HistoryPage(entries=(entry,), next_before_version=7),
     ):
-        body = json.loads(api_http.history_outcome(page, entry.product_id).body)
+        body = json.loads(responses.history_outcome(page, entry.product_id).body)
         assert validator.is_valid(body), body
     assert not validator.is_valid({"items": []}), "nextCursor is always sent"
 
@@ -561,17 +561,17 @@ def test_history_parameter_schemas_agree_with_the_code(history_operation: dict[s
     params = {p["name"]: p["schema"] for p in history_operation["parameters"]}
     product_id = "6650a1b2c3d4e5f6a7b8c9d0"
     cursor_schema = jsonschema_rs.validator_for(params["cursor"])
-    good = api_http.encode_cursor(product_id, 12345)
+    good = cursor.encode_cursor(product_id, 12345)
     assert cursor_schema.is_valid(good)
-    assert api_http.decode_cursor(good, product_id) == 12345
-    for bad in ("", "a b", "x" * (api_http.MAX_CURSOR_LENGTH + 1), good + "="):
+    assert cursor.decode_cursor(good, product_id) == 12345
+    for bad in ("", "a b", "x" * (cursor.MAX_CURSOR_LENGTH + 1), good + "="):
         assert not cursor_schema.is_valid(bad), bad
     limit_schema = jsonschema_rs.validator_for(params["limit"])
     for limit in (0, 1, 20, 100, 101):
         accepted = True
         try:
-            api_http.parse_history_request({"limit": str(limit)}, product_id)
+            requests.parse_history_request({"limit": str(limit)}, product_id)
         except ValidationFailed:
             accepted = False
         assert limit_schema.is_valid(limit) == accepted, limit
-    assert api_http.parse_history_request({}, product_id).limit == params["limit"]["default"]
+    assert requests.parse_history_request({}, product_id).limit == params["limit"]["default"]

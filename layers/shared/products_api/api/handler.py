@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from products_api.api.observability import RequestLog
-from products_api.api.requests import Outcome, error_outcome
+from products_api.api.responses import Outcome, error_outcome
 from products_api.errors import DomainError
 
 

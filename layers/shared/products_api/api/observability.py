@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from products_api.api.requests import Outcome, product_id_from_path
+from products_api.api import catalogue
+from products_api.api.requests import product_id_from_path
+from products_api.api.responses import Outcome
 from products_api.errors import DomainError, InvalidProductId
 
 if TYPE_CHECKING:
@@ -31,48 +33,15 @@ if TYPE_CHECKING:
 PRODUCT_UPDATED = "ProductUpdated"  # 200, the update ran (`{}` included: it answers the product, writing nothing)
 HISTORY_READ = "HistoryRead"  # 200 of GET .../history
 IDEMPOTENT_REPLAY = "IdempotentReplay"  # a kept outcome answered again (whatever its status); nothing ran
-VALIDATION_FAILED = "ValidationFailed"  # the request itself is malformed: 400 (any code), 413, 415
-UNAUTHORIZED = "Unauthorized"  # 401: no valid credential
-FORBIDDEN = "Forbidden"  # 403: a valid credential without the scope (a client's configuration, not an attack)
-NOT_FOUND = "NotFound"  # 404
-MODEL_CONFLICT = "ModelConflict"  # 409 duplicate_model
-IDEMPOTENCY_CONFLICT = "IdempotencyConflict"  # 409 idempotency_in_progress, 422 idempotency_key_reused
-PRECONDITION_FAILED = "PreconditionFailed"  # 412
-UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable or endless contention; nothing written
-INTERNAL_ERROR = "InternalError"  # 500: a bug
 
+# Each error's metric is its entry's in the error catalogue; with the successes above, every metric an answer counts
+# under, each once.
 OUTCOME_METRICS = (
     PRODUCT_UPDATED,
     HISTORY_READ,
     IDEMPOTENT_REPLAY,
-    VALIDATION_FAILED,
-    UNAUTHORIZED,
-    FORBIDDEN,
-    NOT_FOUND,
-    MODEL_CONFLICT,
-    IDEMPOTENCY_CONFLICT,
-    PRECONDITION_FAILED,
-    UNAVAILABLE,
-    INTERNAL_ERROR,
+    *dict.fromkeys(entry.metric for entry in catalogue.every_error()),
 )
-METRIC_BY_CODE: dict[str, str] = {
-    "invalid_id": VALIDATION_FAILED,
-    "invalid_json": VALIDATION_FAILED,
-    "validation_error": VALIDATION_FAILED,
-    "invalid_idempotency_key": VALIDATION_FAILED,
-    "payload_too_large": VALIDATION_FAILED,
-    "unsupported_media_type": VALIDATION_FAILED,
-    "invalid_cursor": VALIDATION_FAILED,
-    "unauthorized": UNAUTHORIZED,
-    "insufficient_scope": FORBIDDEN,
-    "not_found": NOT_FOUND,
-    "duplicate_model": MODEL_CONFLICT,
-    "idempotency_in_progress": IDEMPOTENCY_CONFLICT,
-    "idempotency_key_reused": IDEMPOTENCY_CONFLICT,
-    "precondition_failed": PRECONDITION_FAILED,
-    "unavailable": UNAVAILABLE,
-    "internal_error": INTERNAL_ERROR,
-}
 # The metric dimensions besides Powertools' `service`: low cardinality only. Request, company and product ids go in
 # the log line (and the request id in the EMF metadata), never in a dimension: each value would be a metric.
 ENVIRONMENT_DIMENSION = "environment"
@@ -83,8 +52,8 @@ def outcome_metric(status: int, code: str | None, *, replayed: bool, success: st
     if replayed:
         return IDEMPOTENT_REPLAY
     if code is None:
-        return success if status < 400 else INTERNAL_ERROR
-    return METRIC_BY_CODE.get(code, INTERNAL_ERROR)
+        return success if status < 400 else catalogue.INTERNAL.metric
+    return catalogue.METRIC_BY_CODE.get(code, catalogue.INTERNAL.metric)
 
 
 # --- redaction ---------------------------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from products_api.api.requests import Outcome, PatchRequest, error_outcome, product_outcome
+from products_api.api.requests import PatchRequest
+from products_api.api.responses import Outcome, error_outcome, product_outcome
 from products_api.errors import (
     DuplicateModel,
     IdempotencyInProgress,

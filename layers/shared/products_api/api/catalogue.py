@@ -1,0 +1,201 @@
+"""The error catalogue: every error the API answers, with its status, code, message, metric and meaning, in one table.
+
+`responses.error_outcome` answers from it, `observability` counts each answer under its `metric`, and the OpenAPI
+generator (products_api_local.openapi) documents each `code` with its `meaning`. An exception is found by its class
+or the nearest base class listed; anything else is `INTERNAL`, a 500 with nothing internal in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from products_api.api.requests import MAX_BODY_BYTES
+from products_api.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    DuplicateModel,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    InsufficientScope,
+    InvalidCursor,
+    InvalidIdempotencyKey,
+    InvalidJson,
+    InvalidProductId,
+    InvalidStoredValue,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ProductNotFound,
+    StoreUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+# --- the outcome metrics of errors (one per answer, value 1; see observability for the successes') ---------------
+
+VALIDATION_FAILED = "ValidationFailed"  # the request itself is malformed: 400 (any code), 413, 415
+UNAUTHORIZED = "Unauthorized"  # 401: no valid credential
+FORBIDDEN = "Forbidden"  # 403: a valid credential without the scope (a client's configuration, not an attack)
+NOT_FOUND = "NotFound"  # 404
+MODEL_CONFLICT = "ModelConflict"  # 409 duplicate_model
+IDEMPOTENCY_CONFLICT = "IdempotencyConflict"  # 409 idempotency_in_progress, 422 idempotency_key_reused
+PRECONDITION_FAILED = "PreconditionFailed"  # 412
+UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable or endless contention; nothing written
+INTERNAL_ERROR = "InternalError"  # 500: a bug
+
+
+@dataclass(frozen=True)
+class ApiError:
+    status: int
+    # stable, for programs: what clients branch on, and what logs report
+    code: str
+    # the outcome metric the answer counts under
+    metric: str
+    # what the code tells a client, as the API reference says it (a sentence ending in a full stop)
+    meaning: str
+    # the `error` text of the body; None: the exception's own sentence
+    message: str | None = None
+
+
+_VALIDATION_ERROR = ApiError(
+    400,
+    "validation_error",
+    VALIDATION_FAILED,
+    "a field breaks a rule of the request body schema, or a key is unknown or read-only. `details` lists every "
+    "problem at once, one entry per field.",
+    "Validation failed",
+)
+_UNAVAILABLE_MEANING = (
+    "the database stayed unavailable, or the product kept being changed by other requests, after retries; "
+    "nothing was written: retry after `Retry-After` seconds (with the same `Idempotency-Key`)."
+)
+
+# The contract's error table, in one place.
+ERRORS: Mapping[type[DomainError], ApiError] = MappingProxyType(
+    {
+        InvalidProductId: ApiError(
+            400, "invalid_id", VALIDATION_FAILED, "the path `id` is not a 24-character hexadecimal ObjectId."
+        ),
+        InvalidJson: ApiError(
+            400,
+            "invalid_json",
+            VALIDATION_FAILED,
+            "the body is not one JSON object in UTF-8, or it repeats a member name, or a number in it is `NaN` or "
+            "`Infinity`.",
+        ),
+        ValidationFailed: _VALIDATION_ERROR,
+        # a value pydantic accepted and DynamoDB refused: the client's body all the same
+        InvalidStoredValue: _VALIDATION_ERROR,
+        InvalidIdempotencyKey: ApiError(
+            400,
+            "invalid_idempotency_key",
+            VALIDATION_FAILED,
+            "the `Idempotency-Key` header is not a UUID version 4.",
+        ),
+        InvalidCursor: ApiError(
+            400,
+            "invalid_cursor",
+            VALIDATION_FAILED,
+            "`cursor` is not a `nextCursor` this API handed out for this product (garbled, edited, or another "
+            "product's).",
+        ),
+        Unauthorized: ApiError(
+            401, "unauthorized", UNAUTHORIZED, "the credential is missing, malformed, unknown, revoked or expired."
+        ),
+        InsufficientScope: ApiError(
+            403, "insufficient_scope", FORBIDDEN, "the credential is valid but lacks the scope the operation needs."
+        ),
+        ProductNotFound: ApiError(
+            404,
+            "not_found",
+            NOT_FOUND,
+            "no product with this id belongs to the caller's company (another company's product is not found either).",
+            "Product not found",
+        ),
+        DuplicateModel: ApiError(
+            409,
+            "duplicate_model",
+            MODEL_CONFLICT,
+            "another product of the caller's company (active or archived) already has this `model`.",
+            "A product with this model already exists for your company",
+        ),
+        IdempotencyInProgress: ApiError(
+            409,
+            "idempotency_in_progress",
+            IDEMPOTENCY_CONFLICT,
+            "a request with the same `Idempotency-Key` is still being processed: retry after `Retry-After` seconds.",
+            "A request with this Idempotency-Key is still being processed",
+        ),
+        PreconditionFailed: ApiError(
+            412,
+            "precondition_failed",
+            PRECONDITION_FAILED,
+            "`If-Match` does not name the product's current version, or it is not `*` or a list of entity tags.",
+        ),
+        PayloadTooLarge: ApiError(
+            413,
+            "payload_too_large",
+            VALIDATION_FAILED,
+            f"the body is larger than {MAX_BODY_BYTES // 1024} KiB.",
+        ),
+        UnsupportedMediaType: ApiError(
+            415,
+            "unsupported_media_type",
+            VALIDATION_FAILED,
+            "the body is not sent as `application/json` (UTF-8).",
+        ),
+        IdempotencyKeyReused: ApiError(
+            422,
+            "idempotency_key_reused",
+            IDEMPOTENCY_CONFLICT,
+            "the `Idempotency-Key` was used before with a different body, product or method.",
+            "This Idempotency-Key was used with a different request (body, product or method)",
+        ),
+        StoreUnavailable: ApiError(
+            503,
+            "unavailable",
+            UNAVAILABLE,
+            _UNAVAILABLE_MEANING,
+            "The service is temporarily unavailable; nothing was written",
+        ),
+        ConcurrentUpdate: ApiError(
+            503,
+            "unavailable",
+            UNAVAILABLE,
+            _UNAVAILABLE_MEANING,
+            "The product is being changed by other requests; nothing was written, retry shortly",
+        ),
+    }
+)
+INTERNAL = ApiError(
+    500,
+    "internal_error",
+    INTERNAL_ERROR,
+    "an unexpected error; the answer carries no stack trace or internal names.",
+    "Internal server error",
+)
+
+
+def api_error(exc: BaseException) -> ApiError:
+    """The catalogue's entry for `exc`: its class's, or its nearest listed base class's; otherwise INTERNAL."""
+    for error_type in type(exc).__mro__:
+        entry = ERRORS.get(error_type)
+        if entry is not None:
+            return entry
+    return INTERNAL
+
+
+def every_error() -> tuple[ApiError, ...]:
+    """Each distinct answer of the catalogue once, INTERNAL last."""
+    return (*dict.fromkeys(ERRORS.values()), INTERNAL)
+
+
+def error_codes() -> frozenset[str]:
+    """Every code an error response can carry."""
+    return frozenset(entry.code for entry in every_error())
+
+
+# Built once from the table: the metric each code counts under (one per code: a test holds the table to it).
+METRIC_BY_CODE: Mapping[str, str] = MappingProxyType({entry.code: entry.metric for entry in every_error()})

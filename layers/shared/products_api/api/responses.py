@@ -1,0 +1,109 @@
+"""The HTTP answers: a product, a page of history, and every error (the catalogue's entry for the exception)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from products_api.api.catalogue import ApiError, api_error
+from products_api.api.cursor import encode_cursor
+from products_api.core import jsonio
+from products_api.errors import (
+    InsufficientScope,
+    InvalidStoredValue,
+    PreconditionFailed,
+    Unauthorized,
+    ValidationFailed,
+)
+from products_api.history.reader import HistoryEntryResponse, HistoryResponse
+from products_api.products.models import ErrorDetail, ErrorResponse, Product, ProductResponse
+
+if TYPE_CHECKING:
+    from products_api.history.store import HistoryPage
+
+REALM = "products-api"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A response as the API answers it, and as the idempotency record keeps it."""
+
+    status_code: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+    replayed: bool = False
+    # the error's stable code (None on success): what logs and metrics report
+    code: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        return {"statusCode": self.status_code, "body": self.body, "headers": self.headers, "code": self.code}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], *, replayed: bool = False) -> Outcome:
+        code = record.get("code")  # records kept before codes were recorded have none
+        return cls(
+            status_code=int(record["statusCode"]),
+            body=str(record["body"]),
+            headers={str(k): str(v) for k, v in record.get("headers", {}).items()},
+            replayed=replayed,
+            code=str(code) if code is not None else None,
+        )
+
+    def response_headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", **self.headers}
+        if self.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return headers
+
+
+def product_outcome(product: Product) -> Outcome:
+    return Outcome(200, ProductResponse.from_product(product).to_json(), {"ETag": product.etag})
+
+
+def history_outcome(page: HistoryPage, product_id: str) -> Outcome:
+    next_cursor = encode_cursor(product_id, page.next_before_version) if page.next_before_version is not None else None
+    body = HistoryResponse(
+        items=[HistoryEntryResponse.from_entry(entry) for entry in page.entries], next_cursor=next_cursor
+    )
+    # A product's history is per caller and grows: no cache may keep or reuse it.
+    return Outcome(200, body.to_json(), {"Cache-Control": "no-store"})
+
+
+RETRY_AFTER_SECONDS = "1"
+
+
+def _error_headers(exc: Exception, spec: ApiError) -> dict[str, str]:
+    if isinstance(exc, Unauthorized):
+        challenge = f'Bearer realm="{REALM}"'
+        if exc.token_presented:
+            challenge += ', error="invalid_token"'
+        return {"WWW-Authenticate": challenge}
+    if isinstance(exc, InsufficientScope):
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{exc.scope}"'}
+    if isinstance(exc, PreconditionFailed) and exc.current_etag:
+        return {"ETag": exc.current_etag}
+    if spec.status in {409, 503} and spec.code != "duplicate_model":
+        return {"Retry-After": RETRY_AFTER_SECONDS}
+    return {}
+
+
+def _message(exc: Exception, spec: ApiError) -> str:
+    if spec.message is not None:
+        return spec.message
+    text = str(exc).strip()
+    return text[:1].upper() + text[1:] if text else spec.code.replace("_", " ").capitalize()
+
+
+def error_outcome(exc: Exception, request_id: str) -> Outcome:
+    """Every error response is built here; anything unknown is a 500 with nothing internal in it."""
+    spec = api_error(exc)
+    details: list[ErrorDetail] | None = None
+    if isinstance(exc, ValidationFailed):
+        details = [ErrorDetail(field=p.field, message=p.message) for p in exc.problems]
+    elif isinstance(exc, InvalidStoredValue):
+        details = [ErrorDetail(field="body", message="a value in the body cannot be stored")]
+    body = ErrorResponse(error=_message(exc, spec), code=spec.code, details=details, requestId=request_id)
+    return Outcome(
+        spec.status, jsonio.dumps(body.model_dump(exclude_none=True)), _error_headers(exc, spec), code=spec.code
+    )
