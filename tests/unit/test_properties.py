@@ -226,7 +226,7 @@ def test_numbers_at_the_edges_of_the_range(api: Api, number: str) -> None:
 # --- the patch model alone -------------------------------------------------------------------------------
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(patch=valid_patches)
 def test_changes_hold_exactly_the_keys_sent(patch: dict[str, Any]) -> None:
     changes = ProductPatch.model_validate(patch).changes()
@@ -264,7 +264,7 @@ _unknown_keys = st.one_of(
 ).filter(lambda key: key not in FIELDS)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(patch=valid_patches, key=_unknown_keys, value=_json_leaves)
 def test_an_unknown_key_is_refused(patch: dict[str, Any], key: str, value: Any) -> None:
     with pytest.raises(ValidationError) as caught:
@@ -330,7 +330,7 @@ def render(value: Any, rng: random.Random) -> str:
     return simplejson.dumps(value, ensure_ascii=rng.random() < 0.5)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(document=_documents, seeds=st.tuples(st.integers(0, 2**32), st.integers(0, 2**32)))
 def test_equal_json_values_have_one_canonical_text(document: dict[str, Any], seeds: tuple[int, int]) -> None:
     texts = [render(document, random.Random(seed)) for seed in seeds]
@@ -368,7 +368,7 @@ def _mutations(value: Any) -> st.SearchStrategy[Any]:
     return st.sampled_from([{}, [None], None])
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(data=st.data(), document=_documents)
 def test_different_json_values_have_different_canonical_texts(data: st.DataObject, document: dict[str, Any]) -> None:
     other = data.draw(_mutations(document))
