@@ -45,6 +45,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 from products_api.api import catalogue, cursor, requests
 from products_api.api import responses as api_responses
+from products_api.api.responses import ErrorResponse
 from products_api.core.settings import Settings
 from products_api.errors import (
     DomainError,
@@ -61,7 +62,8 @@ from products_api.errors import (
 from products_api.history.reader import HistoryResponse
 from products_api.history.store import FieldChange, HistoryEntry, HistoryPage
 from products_api.products import service
-from products_api.products.models import READ_ONLY_FIELDS, ErrorResponse, Product, ProductPatch, ProductResponse
+from products_api.products.models import READ_ONLY_FIELDS, Product, ProductPatch
+from products_api.products.responses import ProductResponse
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 

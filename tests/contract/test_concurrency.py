@@ -35,7 +35,9 @@ from products_api.api.responses import Outcome, error_outcome
 from products_api.core import jsonio
 from products_api.core.dynamodb import make_client
 from products_api.errors import DomainError
-from products_api.products.models import ProductItem, ProductResponse, company_partition, model_key, model_lock_sort_key
+from products_api.products.items import ProductItem
+from products_api.products.models import company_partition, model_key, model_lock_sort_key
+from products_api.products.responses import ProductResponse
 from products_api.products.runtime import Runtime
 from support import EVENT_TOKEN, Api, ApiResponse, FakeContext, product_event
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from products_api.api.catalogue import ApiError, api_error
 from products_api.api.cursor import encode_cursor
 from products_api.core import jsonio
@@ -17,12 +19,34 @@ from products_api.errors import (
     ValidationFailed,
 )
 from products_api.history.reader import HistoryEntryResponse, HistoryResponse
-from products_api.products.models import ErrorDetail, ErrorResponse, Product, ProductResponse
+from products_api.products.models import Product, omit_null
+from products_api.products.responses import ProductResponse
 
 if TYPE_CHECKING:
     from products_api.history.store import HistoryPage
 
 REALM = "products-api"
+
+
+class ErrorDetail(BaseModel):
+    # Error bodies are built on the first error a container answers, not at import: a 200 never needs them.
+    model_config = ConfigDict(defer_build=True)
+
+    field: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every error body."""
+
+    model_config = ConfigDict(defer_build=True, validate_by_name=True, serialize_by_alias=True)
+
+    error: str = Field(description="A human sentence.")
+    code: str = Field(description="Stable, for programs.")
+    details: list[ErrorDetail] | None = Field(
+        default=None, description="Only for validation_error: one per field.", json_schema_extra=omit_null
+    )
+    request_id: str = Field(alias="requestId")
 
 
 @dataclass(frozen=True)
@@ -103,7 +127,7 @@ def error_outcome(exc: Exception, request_id: str) -> Outcome:
         details = [ErrorDetail(field=p.field, message=p.message) for p in exc.problems]
     elif isinstance(exc, InvalidStoredValue):
         details = [ErrorDetail(field="body", message="a value in the body cannot be stored")]
-    body = ErrorResponse(error=_message(exc, spec), code=spec.code, details=details, requestId=request_id)
+    body = ErrorResponse(error=_message(exc, spec), code=spec.code, details=details, request_id=request_id)
     return Outcome(
         spec.status, jsonio.dumps(body.model_dump(exclude_none=True)), _error_headers(exc, spec), code=spec.code
     )

@@ -27,7 +27,8 @@ from products_api.core import jsonio
 from products_api.core.dynamodb import client_config, make_client
 from products_api.core.settings import ChangesSettings, get_changes_settings
 from products_api.history.store import FieldChange, HistoryEntry, HistoryStore
-from products_api.products.models import ProductItem, format_timestamp, parse_timestamp, utc_now
+from products_api.products.items import ProductItem
+from products_api.products.models import format_timestamp, parse_timestamp, utc_now
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -114,11 +115,11 @@ def history_entry(change: StreamChange) -> HistoryEntry | None:
         if not same_value(before.get(field), change.new_image.get(field))
     )
     return HistoryEntry(
-        company_id=new.companyId,
+        company_id=new.company_id,
         product_id=new.id,
         version=new.version,
-        changed_at=parse_timestamp(new.updatedAt),
-        changed_by=new.updatedBy,
+        changed_at=parse_timestamp(new.updated_at),
+        changed_by=new.updated_by,
         changes=changes,
     )
 

@@ -1,6 +1,6 @@
 """What a warm history-route container keeps between requests: its settings, one DynamoDB client, the objects on it.
 
-Apart from `runtime.py` so that the read-only function never imports the update's idempotency machinery.
+Apart from `products/runtime.py` so that the read-only function never imports the update's idempotency machinery.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ def _check_json_tree(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _omit_null(schema: dict[str, Any]) -> None:
+def omit_null(schema: dict[str, Any]) -> None:
     """JSON schema of an optional key that is left out, never sent as null: no null branch, no default."""
     schema.pop("default", None)
     branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
@@ -149,7 +149,7 @@ def _patch_json_schema(schema: dict[str, Any]) -> None:
         if name in _NULLABLE_FIELDS:
             prop.pop("default", None)
         else:
-            _omit_null(prop)
+            omit_null(prop)
 
 
 def _unique_urls(urls: list[str]) -> list[str]:
@@ -359,68 +359,6 @@ def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-class ProductItem(BaseModel):
-    """The product item as stored in DynamoDB (after TypeDeserializer): numbers arrive as Decimal."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    pk: str
-    sk: str
-    id: str
-    companyId: str  # noqa: N815  # storage attribute names are camelCase
-    name: str
-    model: str
-    modelKey: str  # noqa: N815
-    description: str | None = None
-    defaultFieldValues: dict[str, Any] = Field(default_factory=dict)  # noqa: N815
-    imageUrls: list[str] = Field(default_factory=list)  # noqa: N815
-    status: Status
-    sourceLocale: str  # noqa: N815
-    version: int
-    createdAt: str  # noqa: N815
-    updatedAt: str  # noqa: N815
-    # Which write made this version: lets a retried write recognise that it already happened.
-    writeId: str | None = None  # noqa: N815
-    # The credential id that made this version (never the token); absent for products written outside the API.
-    updatedBy: str | None = None  # noqa: N815
-
-    def to_product(self) -> Product:
-        return Product(
-            id=self.id,
-            company_id=self.companyId,
-            name=self.name,
-            model=self.model,
-            description=self.description,
-            default_field_values=self.defaultFieldValues,
-            image_urls=self.imageUrls,
-            status=self.status,
-            source_locale=self.sourceLocale,
-            version=self.version,
-            created_at=parse_timestamp(self.createdAt),
-            updated_at=parse_timestamp(self.updatedAt),
-        )
-
-    @classmethod
-    def from_product(cls, product: Product) -> ProductItem:
-        return cls(
-            pk=company_partition(product.company_id),
-            sk=product_sort_key(product.id),
-            id=product.id,
-            companyId=product.company_id,
-            name=product.name,
-            model=product.model,
-            modelKey=product.model_key,
-            description=product.description,
-            defaultFieldValues=product.default_field_values,
-            imageUrls=product.image_urls,
-            status=product.status,
-            sourceLocale=product.source_locale,
-            version=product.version,
-            createdAt=format_timestamp(product.created_at),
-            updatedAt=format_timestamp(product.updated_at),
-        )
-
-
 def company_partition(company_id: str) -> str:
     return f"COMPANY#{company_id}"
 
@@ -431,65 +369,3 @@ def product_sort_key(product_id: str) -> str:
 
 def model_lock_sort_key(key: str) -> str:
     return f"MODEL#{key}"
-
-
-class ProductResponse(BaseModel):
-    """The product as the API answers it (200 body)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    id: str = Field(alias="_id", pattern=r"^[0-9a-f]{24}$")
-    name: str
-    model: str
-    description: str | None
-    default_field_values: dict[str, Any] = Field(alias="defaultFieldValues")
-    image_urls: list[str] = Field(alias="imageUrls", json_schema_extra={"items": {"type": "string", "format": "uri"}})
-    status: Status
-    source_locale: str = Field(alias="sourceLocale", json_schema_extra={"pattern": "^[a-z]{2}$"})
-    version: int = Field(ge=1)
-    created_at: str = Field(
-        alias="createdAt", examples=["2026-05-01T09:00:00.000Z"], json_schema_extra={"format": "date-time"}
-    )
-    updated_at: str = Field(
-        alias="updatedAt", examples=["2026-05-09T15:30:00.000Z"], json_schema_extra={"format": "date-time"}
-    )
-
-    @classmethod
-    def from_product(cls, product: Product) -> ProductResponse:
-        return cls(
-            id=product.id,
-            name=product.name,
-            model=product.model,
-            description=product.description,
-            default_field_values=product.default_field_values,
-            image_urls=product.image_urls,
-            status=product.status,
-            source_locale=product.source_locale,
-            version=product.version,
-            created_at=format_timestamp(product.created_at),
-            updated_at=format_timestamp(product.updated_at),
-        )
-
-    def to_json(self) -> str:
-        return jsonio.dumps(self.model_dump(by_alias=True))
-
-
-class ErrorDetail(BaseModel):
-    # Error bodies are built on the first error a container answers, not at import: a 200 never needs them.
-    model_config = ConfigDict(defer_build=True)
-
-    field: str
-    message: str
-
-
-class ErrorResponse(BaseModel):
-    """Every error body."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    error: str = Field(description="A human sentence.")
-    code: str = Field(description="Stable, for programs.")
-    details: list[ErrorDetail] | None = Field(
-        default=None, description="Only for validation_error: one per field.", json_schema_extra=_omit_null
-    )
-    requestId: str  # noqa: N815  # the contract's spelling

@@ -13,9 +13,9 @@ from botocore.exceptions import ClientError
 
 from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
 from products_api.errors import ConcurrentUpdate, DuplicateModel, PreconditionFailed, ProductNotFound
+from products_api.products.items import ProductItem
 from products_api.products.models import (
     Product,
-    ProductItem,
     company_partition,
     format_timestamp,
     model_key,
@@ -113,7 +113,7 @@ class ProductStore:
                 raise ProductNotFound(product_id) from exc
             stored = ProductItem.model_validate(from_attribute_values(old))
             current = stored.to_product()
-            if stored.writeId == write_id:
+            if stored.write_id == write_id:
                 # an earlier attempt of this very write got through: its result is the answer
                 return current
             if not version_condition.matches(current.version):

@@ -1,0 +1,83 @@
+"""The product item as the products table stores it: camelCase attribute names, timestamps as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from products_api.products.models import (
+    Product,
+    Status,
+    company_partition,
+    format_timestamp,
+    parse_timestamp,
+    product_sort_key,
+)
+
+
+class ProductItem(BaseModel):
+    """The product item as stored in DynamoDB (after TypeDeserializer): numbers arrive as Decimal."""
+
+    # Attribute names are camelCase in the table: aliases spell them, for reading (validate_by_alias) and writing
+    # (serialize_by_alias); Python code uses the snake_case names.
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
+    )
+
+    pk: str
+    sk: str
+    id: str
+    company_id: str
+    name: str
+    model: str
+    model_key: str
+    description: str | None = None
+    default_field_values: dict[str, Any] = Field(default_factory=dict)
+    image_urls: list[str] = Field(default_factory=list)
+    status: Status
+    source_locale: str
+    version: int
+    created_at: str
+    updated_at: str
+    # Which write made this version: lets a retried write recognise that it already happened.
+    write_id: str | None = None
+    # The credential id that made this version (never the token); absent for products written outside the API.
+    updated_by: str | None = None
+
+    def to_product(self) -> Product:
+        return Product(
+            id=self.id,
+            company_id=self.company_id,
+            name=self.name,
+            model=self.model,
+            description=self.description,
+            default_field_values=self.default_field_values,
+            image_urls=self.image_urls,
+            status=self.status,
+            source_locale=self.source_locale,
+            version=self.version,
+            created_at=parse_timestamp(self.created_at),
+            updated_at=parse_timestamp(self.updated_at),
+        )
+
+    @classmethod
+    def from_product(cls, product: Product) -> ProductItem:
+        return cls(
+            pk=company_partition(product.company_id),
+            sk=product_sort_key(product.id),
+            id=product.id,
+            company_id=product.company_id,
+            name=product.name,
+            model=product.model,
+            model_key=product.model_key,
+            description=product.description,
+            default_field_values=product.default_field_values,
+            image_urls=product.image_urls,
+            status=product.status,
+            source_locale=product.source_locale,
+            version=product.version,
+            created_at=format_timestamp(product.created_at),
+            updated_at=format_timestamp(product.updated_at),
+        )
