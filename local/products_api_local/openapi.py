@@ -52,17 +52,22 @@ from products_api.errors import (
     FieldProblem,
     InsufficientScope,
     InvalidCursor,
+    InvalidIdempotencyKey,
+    InvalidJson,
     InvalidProductId,
+    PayloadTooLarge,
     PreconditionFailed,
     ProductNotFound,
     StoreUnavailable,
     Unauthorized,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from products_api.history.reader import HistoryResponse
 from products_api.history.store import FieldChange, HistoryEntry, HistoryPage
 from products_api.products import service
 from products_api.products.models import READ_ONLY_FIELDS, Product, ProductPatch
+from products_api.products.preconditions import stale_version_message
 from products_api.products.responses import ProductResponse
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
@@ -113,6 +118,17 @@ SERVERS: list[dict[str, Any]] = [
         },
     },
 ]
+
+# The tags that group the operations, each with what a reader finds under it.
+TAGS: list[dict[str, str]] = [
+    {
+        "name": "products",
+        "description": "A company's products: change some of a product's fields (PATCH) and read the history of "
+        "those changes (GET). Every operation needs a Bearer credential of the company that owns the product.",
+    },
+]
+# The project's licence (the LICENSE file at the root of the repository), by its SPDX identifier.
+LICENSE = {"name": "MIT", "identifier": "MIT"}
 
 # RFC 9110's reason phrases, written out so the document does not depend on the Python version's HTTPStatus.
 _REASONS = {
@@ -539,6 +555,9 @@ def error_responses(
     table.extend(_StatusErrors(status) for status in sorted({item.status for item in reserved} - statuses))
     table.sort(key=lambda entry: entry.status)
 
+    examples_by_code = _sample_bodies(
+        scope, error_types if error_types is not None else update_errors(), validation_example
+    )
     responses: dict[str, dict[str, Any]] = {}
     for entry in table:
         reserved_here = [item for item in reserved if item.status == entry.status]
@@ -559,13 +578,63 @@ def error_responses(
         response: dict[str, Any] = {"description": description}
         if headers:
             response["headers"] = headers
-        media: dict[str, Any] = {"schema": error_ref}
-        if "validation_error" in codes:
-            example = api_responses.error_outcome(ValidationFailed(list(validation_example)), _EXAMPLE_REQUEST_ID)
-            media["example"] = json.loads(example.body)
-        response["content"] = {"application/json": media}
+        examples = _error_examples(codes, examples_by_code, reserved_here)
+        response["content"] = {"application/json": {"schema": error_ref, "examples": examples}}
         responses[str(entry.status)] = response
     return responses
+
+
+def _example_errors() -> list[Exception]:
+    """Errors as the code raises them, with the sentences a client would read: the examples' `error` values (the
+    error table's fixed sentences need none). `_sample_errors` fills in any code without one here.
+    """
+    return [
+        InvalidProductId("product id must be a 24-character hexadecimal ObjectId"),
+        InvalidJson('member name "name" appears more than once'),
+        InvalidIdempotencyKey("Idempotency-Key must be a UUID version 4"),
+        InvalidCursor("cursor belongs to another product's history"),
+        Unauthorized("unknown credential", token_presented=True),
+        PreconditionFailed(stale_version_message(_EXAMPLE_PRODUCT.version), _EXAMPLE_PRODUCT.etag),
+        PayloadTooLarge(
+            f"the body is {requests.MAX_BODY_BYTES + 1808} bytes; at most {requests.MAX_BODY_BYTES} are accepted"
+        ),
+        UnsupportedMediaType("Content-Type 'text/plain' is not supported: send application/json"),
+    ]
+
+
+def _sample_bodies(
+    scope: str, error_types: Sequence[type[DomainError]], validation_example: Sequence[FieldProblem]
+) -> dict[str, dict[str, Any]]:
+    """One body the code sends for each `code` the operation can answer: the first example or sample error of each
+    code, with the operation's own `validation_example` for `validation_error`.
+    """
+    bodies: dict[str, dict[str, Any]] = {}
+    samples: list[Exception] = [ValidationFailed(list(validation_example)), InsufficientScope(scope)]
+    samples += [error for error in _example_errors() if type(error) in error_types]
+    samples += _sample_errors(scope, error_types)
+    for error in samples:
+        body = json.loads(api_responses.error_outcome(error, _EXAMPLE_REQUEST_ID).body)
+        bodies.setdefault(body["code"], body)
+    return bodies
+
+
+def _error_examples(
+    codes: Sequence[str], bodies: Mapping[str, dict[str, Any]], reserved: Sequence[_Reserved]
+) -> dict[str, dict[str, Any]]:
+    """An example per `code` of one status, named by the code: what the code sends, or for a reserved code the
+    body it will send (its meaning as the sentence).
+    """
+    examples: dict[str, dict[str, Any]] = {}
+    for code in codes:
+        body = bodies.get(code)
+        if body is None:
+            item = next((item for item in reserved if item.code == code), None)
+            if item is None:
+                raise OpenApiError(f"no sample error answers `{code}`: teach _sample_errors how to build one")
+            sentence = item.meaning.split(". Reserved")[0].replace("`", "")
+            body = {"error": sentence[:1].upper() + sentence[1:] + ".", "code": code, "requestId": _EXAMPLE_REQUEST_ID}
+        examples[code] = {"summary": f"`{code}`", "value": body}
+    return examples
 
 
 # --- the document ------------------------------------------------------------------------------------------------
@@ -730,9 +799,10 @@ def build_document() -> dict[str, Any]:
             "JSON; every error is an `ErrorResponse` whose `code` is stable for programs and whose `error` is a "
             "human sentence. This document is generated from the code "
             "(`python -m products_api_local.openapi --write`).",
+            "license": LICENSE,
         },
         "servers": SERVERS,
-        "tags": [{"name": "products"}],
+        "tags": TAGS,
         "paths": {
             PATH: {
                 METHOD: {

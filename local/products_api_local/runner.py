@@ -50,6 +50,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from products_api_local.docs_site import docs_url, serve_docs
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 from products_api_local.events import (
     INTERNAL_ERROR_BODY,
@@ -577,6 +578,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if body is None:
                 response = HttpResponse(413, [_JSON], TOO_LARGE_BODY)
                 self.close_connection = True
+            elif (docs := serve_docs(self.command, raw_path)) is not None:
+                # /docs: the interactive API reference (products_api_local.docs_site), not a route of the template
+                response = HttpResponse(*docs)
             elif server.api is None:
                 response = HttpResponse(503, [_JSON], b'{"message":"Service Unavailable"}')
             else:
@@ -912,6 +916,7 @@ def _print_banner(
         f"  Demo data:      {'seeded now' if seeded else 'found from an earlier start'} (company {demo.company})",
         f"  Demo product:   {demo.productId}",
         f"  Demo API key:   {demo.token}",
+        f"  API reference:  {docs_url(base_url)} (try it in a browser: Authorize with the demo API key)",
         "  Routes:",
     ]
     for route in routes.routes:

@@ -30,7 +30,11 @@ FUNCTIONS = {
     "UpdateProductFunction": "update_product",
     "GetProductHistoryFunction": "get_product_history",
     "ProductChangesFunction": "product_changes",
+    # only deployed with PublishDocs=true, but always built
+    "DocsFunction": "docs_page",
 }
+# The layers a function has besides SharedLayer.
+DOCS_LAYERS = {"DocsFunction": [{"Ref": "DocsSiteLayer"}, {"Ref": "SwaggerUiLayer"}]}
 
 ELF_MAGIC = b"\x7fELF"
 ELFCLASS64 = 2
@@ -146,7 +150,20 @@ def test_built_template_targets_arm64_python313(logical_id: str) -> None:
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer.get("Metadata", {}).get("BuildArchitecture") == "arm64"
-    assert function["Layers"] == [{"Ref": "SharedLayer"}]
+    assert function["Layers"][0] == {"Ref": "SharedLayer"}
+    assert function["Layers"][1:] == DOCS_LAYERS.get(logical_id, [])
+
+
+def test_the_docs_layers_hold_what_the_docs_function_serves() -> None:
+    """sam build leaves the docs layers unbuilt: their ContentUri (docs/, swagger-ui-dist) is shipped as it is."""
+    resources = _load_built_template()["Resources"]
+    for name in ("DocsSiteLayer", "SwaggerUiLayer"):
+        folder = (BUILD_DIR / resources[name]["Properties"]["ContentUri"]).resolve()
+        assert folder.is_dir(), f"{name}: {folder} is missing (make install)"
+    site = (BUILD_DIR / resources["DocsSiteLayer"]["Properties"]["ContentUri"]).resolve()
+    swagger_ui = (BUILD_DIR / resources["SwaggerUiLayer"]["Properties"]["ContentUri"]).resolve()
+    assert (site / "site" / "index.html").is_file() and (site / "openapi.json").is_file()
+    assert (swagger_ui / "swagger-ui-bundle.js").is_file() and (swagger_ui / "swagger-ui.css").is_file()
 
 
 def test_shared_package_is_in_the_layer() -> None:

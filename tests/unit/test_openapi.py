@@ -174,6 +174,49 @@ def test_check_and_write_commands(tmp_path: Path, capsys: pytest.CaptureFixture[
 # --- (b) valid OpenAPI 3.1 --------------------------------------------------------------------------------------
 
 
+def media_examples(media: dict[str, Any]) -> list[Any]:
+    """The example values of a media type object: its `example`, or every one of its named `examples`."""
+    if "example" in media:
+        return [media["example"]]
+    return [example["value"] for example in media.get("examples", {}).values()]
+
+
+def test_every_tag_is_described_and_used(document: dict[str, Any]) -> None:
+    tags = {tag["name"]: tag for tag in document["tags"]}
+    assert all(tag.get("description", "").strip() for tag in tags.values())
+    used = {tag for item in document["paths"].values() for op in item.values() for tag in op["tags"]}
+    assert used == set(tags)
+
+
+def test_the_license_is_the_repository_one(document: dict[str, Any]) -> None:
+    assert document["info"]["license"] == {"name": "MIT", "identifier": "MIT"}
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+
+
+def test_every_request_body_and_response_has_an_example(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            bodies = [("request", op["requestBody"])] if "requestBody" in op else []
+            for where, body in [*bodies, *op["responses"].items()]:
+                assert media_examples(body["content"]["application/json"]), f"{method} {path} {where}"
+
+
+def test_every_error_code_has_its_own_example(document: dict[str, Any]) -> None:
+    """Each error status shows one body per `code` its description lists, under that code's name."""
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            for status, response in op["responses"].items():
+                if status.startswith("2"):
+                    continue
+                listed = re.findall(r"^(?:- )?`([a-z_]+)`:|`code` is `([a-z_]+)`", response["description"], re.M)
+                codes = {a or b for a, b in listed}
+                examples = response["content"]["application/json"]["examples"]
+                assert set(examples) == codes, f"{method} {path} {status}"
+                for code, example in examples.items():
+                    assert example["value"]["code"] == code
+                    assert example["value"]["error"] and example["value"]["error"] != "Sample"
+
+
 def test_document_structure(document: dict[str, Any]) -> None:
     assert document["openapi"] == "3.1.0"
     assert document["info"]["title"] == "Products API"
@@ -359,9 +402,9 @@ def test_examples_match_their_schemas(document: dict[str, Any], operation: dict[
     media = [("request", operation["requestBody"]["content"]["application/json"])]
     media += [(status, r["content"]["application/json"]) for status, r in operation["responses"].items()]
     for where, item in media:
-        if "example" in item:
-            validator = jsonschema_rs.validator_for({**item["schema"], "components": document["components"]})
-            assert validator.is_valid(item["example"]), where
+        validator = jsonschema_rs.validator_for({**item["schema"], "components": document["components"]})
+        for value in media_examples(item):
+            assert validator.is_valid(value), where
 
 
 # --- (e) the request body schema refuses what the contract refuses ----------------------------------------------
@@ -515,9 +558,9 @@ def test_history_examples_match_their_schemas(document: dict[str, Any], history_
     jsonschema_rs = pytest.importorskip("jsonschema_rs")
     for status, response in history_operation["responses"].items():
         media = response["content"]["application/json"]
-        if "example" in media:
-            validator = jsonschema_rs.validator_for({**media["schema"], "components": document["components"]})
-            assert validator.is_valid(media["example"]), status
+        validator = jsonschema_rs.validator_for({**media["schema"], "components": document["components"]})
+        for value in media_examples(media):
+            assert validator.is_valid(value), status
     params = {p["name"]: p for p in history_operation["parameters"]}
     for name, param in params.items():
         validator = jsonschema_rs.validator_for(param["schema"])
