@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, publish_endpoint, withdraw_endpoint
 from products_api_local.events import (
     INTERNAL_ERROR_BODY,
     MAX_REQUEST_BYTES,
@@ -673,6 +673,11 @@ def _parser() -> argparse.ArgumentParser:
     storage = parser.add_mutually_exclusive_group()
     storage.add_argument("--in-memory", action="store_true", help="keep nothing: the data is gone when it stops")
     storage.add_argument("--data-dir", type=Path, help=f"where DynamoDB Local keeps its data (default ./{DATA_DIR})")
+    parser.add_argument(
+        "--dynamodb-port",
+        type=int,
+        help="a fixed port for DynamoDB Local (default: a free one; products-api finds it either way)",
+    )
     return parser
 
 
@@ -764,6 +769,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
     serving: threading.Thread | None = None
     sink: EventsSink | None = None
     pollers: list[StreamPoller] = []
+    published: Path | None = None
     try:
         if data_dir is not None:
             lock = _lock_data_dir(data_dir)
@@ -790,12 +796,15 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         importer = threading.Thread(target=import_all, name="import-handlers", daemon=True)
         importer.start()
         log_file = data_dir / "dynamodb-local.log" if data_dir is not None else None
-        database = DynamoDBLocal(data_dir=data_dir, log_file=log_file)
+        database = DynamoDBLocal(port=arguments.dynamodb_port, data_dir=data_dir, log_file=log_file)
         try:
             database.start()
         except DynamoDBLocalError as exc:
             raise RunnerError(str(exc)) from None
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = database.endpoint_url
+        # `products-api` reads it to find this database (in memory too: the file alone goes to ./.dynamodb)
+        endpoint_dir = data_dir or root / DATA_DIR
+        published = publish_endpoint(endpoint_dir, database.endpoint_url, region)
         client = boto3.client("dynamodb", endpoint_url=database.endpoint_url, region_name=region)
         try:
             create_tables(client, table_names, template)
@@ -867,6 +876,8 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         if database is not None:
             if serving is not None:
                 print(", DynamoDB Local", end="", flush=True)
+            if published is not None:
+                withdraw_endpoint(published.parent, database.endpoint_url)
             database.stop()
         if lock is not None:
             lock.close()
