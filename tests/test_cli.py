@@ -17,7 +17,7 @@ from products_api.models import NewProduct
 from products_api_local.cli import import_product_id, main
 from support import Api
 
-PRODUCTS = [
+PRODUCTS: list[dict[str, Any]] = [
     {
         "name": "Li-Ion 48V Battery Pack",
         "model": "LI-48V-20AH",

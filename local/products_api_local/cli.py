@@ -64,6 +64,8 @@ class Target:
     products_table: str
     credentials_table: str
     where: str
+    # the DynamoDB Local of `make serve`
+    local: bool = False
 
 
 # --- finding the database -------------------------------------------------------------------------------------------
@@ -142,7 +144,11 @@ def local_target(data_dir: Path | None = None) -> Target:
     # DynamoDB Local accepts any credentials; these keep whatever the shell holds (a real account) out of it.
     session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)  # noqa: S106
     return Target(
-        _client(session, endpoint_url), LOCAL_TABLES["products"], LOCAL_TABLES["credentials"], f"{endpoint_url}"
+        _client(session, endpoint_url),
+        LOCAL_TABLES["products"],
+        LOCAL_TABLES["credentials"],
+        f"DynamoDB Local at {endpoint_url} (make serve)",
+        local=True,
     )
 
 
@@ -443,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except StoreUnavailable as exc:
         place = target.where if target is not None else "DynamoDB"
-        hint = "is `make serve` running?" if target is not None and target.where.startswith("http") else "is it reachable?"
+        hint = "is `make serve` still running?" if target is not None and target.local else "is it reachable?"
         print(f"error: {place} does not answer ({exc}): {hint}", file=sys.stderr)
         return 1
     except NoCredentialsError:

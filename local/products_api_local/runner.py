@@ -704,6 +704,21 @@ def _lock_data_dir(data_dir: Path) -> IO[bytes]:
     return handle
 
 
+def _data_dir_is_free(data_dir: Path) -> bool:
+    """No runner holds the data folder's lock (see _lock_data_dir)."""
+    try:
+        handle = (data_dir / "runner.lock").open("rb")
+    except OSError:
+        return True  # no lock file: no runner ever used it
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
 def _bind(host: str, port: int, log: Callable[[str], None]) -> _Server:
     try:
         return _Server((host, port), None, log)
@@ -802,9 +817,11 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         except DynamoDBLocalError as exc:
             raise RunnerError(str(exc)) from None
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = database.endpoint_url
-        # `products-api` reads it to find this database (in memory too: the file alone goes to ./.dynamodb)
+        # `products-api` reads it to find this database. In memory too (the file alone goes to ./.dynamodb), unless a
+        # runner on ./.dynamodb holds it: that one's database stays the one the CLI finds.
         endpoint_dir = data_dir or root / DATA_DIR
-        published = publish_endpoint(endpoint_dir, database.endpoint_url, region)
+        if data_dir is not None or _data_dir_is_free(endpoint_dir):
+            published = publish_endpoint(endpoint_dir, database.endpoint_url, region)
         client = boto3.client("dynamodb", endpoint_url=database.endpoint_url, region_name=region)
         try:
             create_tables(client, table_names, template)
