@@ -50,6 +50,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from products_api_local import cors
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, publish_endpoint, withdraw_endpoint
 from products_api_local.events import (
     INTERNAL_ERROR_BODY,
@@ -334,16 +335,20 @@ class LocalApi:
         gateway: ApiGateway,
         region: str,
         log: Callable[[str], None],
+        cors_policy: cors.CorsPolicy | None = None,
     ) -> None:
         self.routes = routes
         self.functions = functions
         self.gateway = gateway
         self.region = region
         self.log = log
+        self.cors_policy = cors_policy
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
-        response = self._handle(request, request_id)
+        # as API Gateway with CorsConfiguration: it answers preflights itself, and marks allowed origins' answers
+        response = cors.preflight(self.cors_policy, request) or self._handle(request, request_id)
+        cors.decorate(self.cors_policy, request, response)
         response.headers.append(("Apigw-Requestid", request_id))
         return response
 
@@ -678,6 +683,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="a fixed port for DynamoDB Local (default: a free one; products-api finds it either way)",
     )
+    parser.add_argument(
+        "--allowed-origins",
+        metavar="ORIGINS",
+        help="browser origins to answer CORS for, comma-separated, as the AllowedOrigins parameter (default: none)",
+    )
     return parser
 
 
@@ -767,7 +777,9 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         specs = function_specs(template, root, table_names, region)
         routes = RouteTable(routes_from_template(template))
         sources = stream_sources_from_template(template)
-    except (TemplateError, RouteError, StreamSourceError) as exc:
+        origins = cors.default_origins(template) if arguments.allowed_origins is None else arguments.allowed_origins
+        cors_policy = cors.policy_from_template(template, origins)
+    except (TemplateError, RouteError, StreamSourceError, cors.CorsConfigurationError) as exc:
         raise RunnerError(str(exc)) from None
     for source in sources:
         if source.table not in table_names:
@@ -859,7 +871,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
                     raise RunnerError(str(exc)) from None
                 reader = StreamReader(streams, arn, region)
                 pollers.append(StreamPoller(source, functions[source.function], reader, region, log))
-        server.api = LocalApi(routes, functions, ApiGateway(forwarded_port=port), region, log)
+        server.api = LocalApi(routes, functions, ApiGateway(forwarded_port=port), region, log, cors_policy)
         serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
         serving.start()
         _print_banner(
