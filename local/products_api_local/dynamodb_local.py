@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import ctypes
 import ctypes.util
+import json
 import os
 import shutil
 import signal
@@ -289,3 +290,29 @@ def _die_with_parent_preexec() -> Callable[[], None] | None:
             os._exit(1)
 
     return preexec
+
+
+# --- where a running `make serve` publishes its DynamoDB Local, for the CLI ------------------------------------------
+
+ENDPOINT_FILE = "endpoint.json"
+
+
+def publish_endpoint(data_dir: Path, endpoint_url: str, region: str) -> Path:
+    """Write `<data_dir>/endpoint.json` ({"endpoint_url", "region"}) so `products-api` finds this server by itself.
+
+    Written to a temporary name then renamed, so a reader never sees half a file.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / ENDPOINT_FILE
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps({"endpoint_url": endpoint_url, "region": region}) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def withdraw_endpoint(data_dir: Path, endpoint_url: str) -> None:
+    """Remove the endpoint file when it still names this server (another runner may have replaced it since)."""
+    path = data_dir / ENDPOINT_FILE
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text(encoding="utf-8")).get("endpoint_url") == endpoint_url:
+            path.unlink()

@@ -50,8 +50,9 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from products_api_local import cors
 from products_api_local.docs_site import docs_url, serve_docs
-from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, publish_endpoint, withdraw_endpoint
 from products_api_local.events import (
     INTERNAL_ERROR_BODY,
     MAX_REQUEST_BYTES,
@@ -335,16 +336,20 @@ class LocalApi:
         gateway: ApiGateway,
         region: str,
         log: Callable[[str], None],
+        cors_policy: cors.CorsPolicy | None = None,
     ) -> None:
         self.routes = routes
         self.functions = functions
         self.gateway = gateway
         self.region = region
         self.log = log
+        self.cors_policy = cors_policy
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
-        response = self._handle(request, request_id)
+        # as API Gateway with CorsConfiguration: it answers preflights itself, and marks allowed origins' answers
+        response = cors.preflight(self.cors_policy, request) or self._handle(request, request_id)
+        cors.decorate(self.cors_policy, request, response)
         response.headers.append(("Apigw-Requestid", request_id))
         return response
 
@@ -677,6 +682,16 @@ def _parser() -> argparse.ArgumentParser:
     storage = parser.add_mutually_exclusive_group()
     storage.add_argument("--in-memory", action="store_true", help="keep nothing: the data is gone when it stops")
     storage.add_argument("--data-dir", type=Path, help=f"where DynamoDB Local keeps its data (default ./{DATA_DIR})")
+    parser.add_argument(
+        "--dynamodb-port",
+        type=int,
+        help="a fixed port for DynamoDB Local (default: a free one; products-api finds it either way)",
+    )
+    parser.add_argument(
+        "--allowed-origins",
+        metavar="ORIGINS",
+        help="browser origins to answer CORS for, comma-separated, as the AllowedOrigins parameter (default: none)",
+    )
     return parser
 
 
@@ -701,6 +716,21 @@ def _lock_data_dir(data_dir: Path) -> IO[bytes]:
             f"another runner is using {data_dir}: stop it first, or use --data-dir or --in-memory"
         ) from None
     return handle
+
+
+def _data_dir_is_free(data_dir: Path) -> bool:
+    """No runner holds the data folder's lock (see _lock_data_dir)."""
+    try:
+        handle = (data_dir / "runner.lock").open("rb")
+    except OSError:
+        return True  # no lock file: no runner ever used it
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
 
 
 def _bind(host: str, port: int, log: Callable[[str], None]) -> _Server:
@@ -751,7 +781,9 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         specs = function_specs(template, root, table_names, region)
         routes = RouteTable(routes_from_template(template))
         sources = stream_sources_from_template(template)
-    except (TemplateError, RouteError, StreamSourceError) as exc:
+        origins = cors.default_origins(template) if arguments.allowed_origins is None else arguments.allowed_origins
+        cors_policy = cors.policy_from_template(template, origins)
+    except (TemplateError, RouteError, StreamSourceError, cors.CorsConfigurationError) as exc:
         raise RunnerError(str(exc)) from None
     for source in sources:
         if source.table not in table_names:
@@ -768,6 +800,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
     serving: threading.Thread | None = None
     sink: EventsSink | None = None
     pollers: list[StreamPoller] = []
+    published: Path | None = None
     try:
         if data_dir is not None:
             lock = _lock_data_dir(data_dir)
@@ -794,12 +827,17 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         importer = threading.Thread(target=import_all, name="import-handlers", daemon=True)
         importer.start()
         log_file = data_dir / "dynamodb-local.log" if data_dir is not None else None
-        database = DynamoDBLocal(data_dir=data_dir, log_file=log_file)
+        database = DynamoDBLocal(port=arguments.dynamodb_port, data_dir=data_dir, log_file=log_file)
         try:
             database.start()
         except DynamoDBLocalError as exc:
             raise RunnerError(str(exc)) from None
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = database.endpoint_url
+        # `products-api` reads it to find this database. In memory too (the file alone goes to ./.dynamodb), unless a
+        # runner on ./.dynamodb holds it: that one's database stays the one the CLI finds.
+        endpoint_dir = data_dir or root / DATA_DIR
+        if data_dir is not None or _data_dir_is_free(endpoint_dir):
+            published = publish_endpoint(endpoint_dir, database.endpoint_url, region)
         client = boto3.client("dynamodb", endpoint_url=database.endpoint_url, region_name=region)
         try:
             create_tables(client, table_names, template)
@@ -837,7 +875,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
                     raise RunnerError(str(exc)) from None
                 reader = StreamReader(streams, arn, region)
                 pollers.append(StreamPoller(source, functions[source.function], reader, region, log))
-        server.api = LocalApi(routes, functions, ApiGateway(forwarded_port=port), region, log)
+        server.api = LocalApi(routes, functions, ApiGateway(forwarded_port=port), region, log, cors_policy)
         serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
         serving.start()
         _print_banner(
@@ -871,6 +909,8 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         if database is not None:
             if serving is not None:
                 print(", DynamoDB Local", end="", flush=True)
+            if published is not None:
+                withdraw_endpoint(published.parent, database.endpoint_url)
             database.stop()
         if lock is not None:
             lock.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -12,10 +13,11 @@ from typing import Any
 
 import pytest
 from products_api.auth.credentials import token_hash
-from products_api_local.cli import main, new_object_id
+from products_api.products.models import NewProduct
+from products_api_local.cli import import_product_id, main
 from support import Api
 
-PRODUCTS = [
+PRODUCTS: list[dict[str, Any]] = [
     {
         "name": "Li-Ion 48V Battery Pack",
         "model": "LI-48V-20AH",
@@ -29,10 +31,14 @@ PRODUCTS = [
 ]
 
 
-def test_object_ids_are_unique_24_hex() -> None:
-    ids = {new_object_id() for _ in range(1000)}
+def test_import_ids_are_24_hex_one_per_company_and_model() -> None:
+    product = NewProduct.model_validate(PRODUCTS[1])
+    same_model = NewProduct.model_validate({**PRODUCTS[1], "model": "ch-1", "name": "other name"})
+    ids = {import_product_id(f"company-{n}", product) for n in range(1000)}
     assert len(ids) == 1000
     assert all(len(i) == 24 and int(i, 16) >= 0 for i in ids)
+    # the model, as the API compares it (case-insensitive), decides: a re-run finds what it wrote
+    assert import_product_id("ACME", product) == import_product_id("ACME", same_model)
 
 
 def test_create_prints_the_token_once_and_stores_its_hash(
@@ -54,10 +60,13 @@ def test_created_token_works_then_revoke_refuses_it(
     assert main(["credentials", "create", "--company", "ACME", "--kind", "oauth", "--scope", "products:write"]) == 0
     token = capsys.readouterr().out.strip()
     assert api.patch(product.id, {"name": "via cli token"}, token=token).status == 200
-    assert main(["credentials", "revoke", token]) == 0
+    # never on the command line: the token comes from stdin
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    assert main(["credentials", "revoke", "--token-file", "-"]) == 0
     api.runtime.authenticator._cache.clear()  # the warm-container cache is the documented revocation delay
     assert api.patch(product.id, {"name": "after revoke"}, token=token).status == 401
-    assert main(["credentials", "revoke", "tp_unknown_00000000000000000000"]) == 1
+    monkeypatch.setattr("sys.stdin", io.StringIO("tp_unknown_00000000000000000000\n"))
+    assert main(["credentials", "revoke", "--token-file", "-"]) == 1
 
 
 @pytest.fixture
@@ -81,29 +90,37 @@ def test_import_prints_ids_and_products_can_be_patched(
     assert api.patch(ids[1], {"model": "li-48v-20ah"}).status == 409
 
 
-def test_import_refuses_a_bad_file_and_writes_nothing(api: Api, tmp_path: Path) -> None:
+def test_import_refuses_a_bad_file_and_writes_nothing(
+    api: Api, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bad.json"
     bad: list[dict[str, Any]] = [{"name": "", "model": "A", "sourceLocale": "en"}, {"name": "B", "model": "a"}]
     path.write_text(json.dumps(bad))
-    with pytest.raises(SystemExit, match="nothing imported") as failure:
-        main(["products", "import", str(path), "--company", "ACME"])
-    message = str(failure.value)
+    assert main(["products", "import", str(path), "--company", "ACME"]) == 1
+    message = capsys.readouterr().err
+    assert "nothing imported" in message
     assert "item 0: name" in message and "item 1: sourceLocale" in message
     assert api.all_items() == []
 
 
-def test_import_stops_on_a_model_taken_in_the_company(api: Api, product_file: Path) -> None:
-    api.add_product(model="CH-1")
-    with pytest.raises(SystemExit, match="CH-1"):
-        main(["products", "import", str(product_file), "--company", "ACME"])
+def test_import_stops_on_a_model_taken_in_the_company(
+    api: Api, product_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = api.add_product(model="CH-1")
+    before = api.all_items()
+    assert main(["products", "import", str(product_file), "--company", "ACME"]) == 1
+    error = capsys.readouterr().err
+    assert "'CH-1'" in error and taken.id in error
+    # all or nothing: the other product of the file was not written either
+    assert api.all_items() == before
 
 
 def test_missing_configuration_fails_fast(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("PRODUCTS_TABLE_NAME", raising=False)
     monkeypatch.setenv("CREDENTIALS_TABLE_NAME", "x")
-    assert main(["credentials", "create", "--company", "ACME"]) == 2
+    assert main(["credentials", "create", "--company", "ACME"]) == 1
     error = capsys.readouterr().err
-    assert "PRODUCTS_TABLE_NAME" in error and "CREDENTIALS_TABLE_NAME" in error
+    assert "PRODUCTS_TABLE_NAME" in error
 
 
 @pytest.mark.dynamodb_local

@@ -1,6 +1,6 @@
 """docs/openapi.json: current, valid OpenAPI 3.1, and true to template.yaml, the error table and the request model.
 
-The expectations about statuses, codes and headers are the contract's (../shared/CONTRACT.md), written out here on
+The expectations about statuses, codes and headers are the API reference's (docs/api.md), written out here on
 purpose: the generator derives them from the code, so comparing the document with the code alone would not notice
 the code and the document drifting from the contract together.
 """

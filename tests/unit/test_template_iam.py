@@ -1,5 +1,6 @@
 """Least privilege in template.yaml for the stream function: its own execution role, stream reads on the products
-table's stream only, and nothing in the template that reads DynamoDB streams on "*".
+table's stream only, nothing in the template that reads DynamoDB streams on "*", and every role holding what AWS
+documents for its event sources.
 
 SAM gives a function with a DynamoDB event the managed policy AWSLambdaDynamoDBExecutionRole (stream reads on every
 stream of the account) unless the function names its own Role; with a Role, SAM adds nothing to it, not even the
@@ -18,12 +19,28 @@ ROLE = "ProductChangesFunctionRole"
 STREAM_ARN = {"Fn::GetAtt": ["ProductsTable", "StreamArn"]}
 # What Lambda's poller calls on a stream given by its ARN.
 STREAM_READS = {"dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"}
-# No resource-level permission: it can only be granted on "*", and Lambda does not need it for a known stream ARN.
+# No resource-level permission: it can only be granted on "*". It lists stream ARNs, not records, and Lambda checks
+# the role for it when it creates a DynamoDB event source mapping (the deploy fails without it).
 LIST_STREAMS = "dynamodb:ListStreams"
 STREAM_ACTIONS = {*STREAM_READS, LIST_STREAMS}
 # SAM's event source policies: each grants stream or queue reads on "*".
 BROAD_MANAGED_POLICIES = ("AWSLambdaDynamoDBExecutionRole", "AWSLambdaInvocation-DynamoDB", "AmazonDynamoDB")
 PULL_EVENT_TYPES = {"DynamoDB", "Kinesis", "SQS", "MSK", "MQ", "SelfManagedKafka", "DocumentDB"}
+# The execution role permissions AWS documents for each event source type (Lambda developer guide, "Execution role
+# permissions" of each event source), and for each OnFailure destination type.
+EVENT_SOURCE_MINIMUM = {
+    "DynamoDB": {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
+    "Kinesis": {
+        "kinesis:DescribeStream",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:ListShards",
+        "kinesis:SubscribeToShard",
+    },
+    "SQS": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
+}
+ON_FAILURE_MINIMUM = {"SQS": {"sqs:SendMessage"}, "SNS": {"sns:Publish"}}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -104,6 +121,11 @@ def test_stream_reads_are_scoped_to_the_products_table_stream(cfn_template: dict
     assert granting, "no statement reads the products table's stream"
     for logical_id, statement in granting:
         assert "NotResource" not in statement, logical_id
+        if _grants(statement, LIST_STREAMS):
+            # the one action that only "*" grants: alone in its statement, so nothing else rides along on "*"
+            assert _as_list(statement["Action"]) == [LIST_STREAMS], f"{logical_id}: {statement}"
+            assert _as_list(statement["Resource"]) == ["*"], f"{logical_id}: {statement}"
+            continue
         assert _as_list(statement["Resource"]) == [STREAM_ARN], f"{logical_id}: {statement}"
         assert "*" not in str(statement["Resource"]), logical_id
     granted_to_role = {
@@ -113,11 +135,11 @@ def test_stream_reads_are_scoped_to_the_products_table_stream(cfn_template: dict
         for action in STREAM_ACTIONS
         if _grants(statement, action)
     }
-    assert granted_to_role == STREAM_READS
+    assert granted_to_role == STREAM_ACTIONS
 
 
-@pytest.mark.parametrize("action", sorted(STREAM_ACTIONS))
-def test_nothing_grants_a_stream_action_on_every_resource(cfn_template: dict[str, Any], action: str) -> None:
+@pytest.mark.parametrize("action", sorted(STREAM_READS))
+def test_nothing_grants_a_stream_read_on_every_resource(cfn_template: dict[str, Any], action: str) -> None:
     for logical_id, statement in _statements(cfn_template):
         if _grants(statement, action):
             resources = _as_list(statement.get("Resource", "*"))
@@ -149,6 +171,7 @@ def test_the_role_holds_what_the_function_and_its_event_source_use(cfn_template:
     queue = {"Fn::GetAtt": ["ProductChangesDeadLetterQueue", "Arn"]}
     assert granted == {
         *((action, str(STREAM_ARN)) for action in STREAM_READS),
+        (LIST_STREAMS, "*"),
         ("dynamodb:PutItem", history),
         ("dynamodb:UpdateItem", history),
         ("events:PutEvents", bus),
@@ -159,3 +182,52 @@ def test_the_role_holds_what_the_function_and_its_event_source_use(cfn_template:
     assert event["Type"] == "DynamoDB"
     assert event["Properties"]["Stream"] == STREAM_ARN
     assert event["Properties"]["DestinationConfig"]["OnFailure"] == {"Type": "SQS", "Destination": queue}
+
+
+def _actions_granted_to(template: dict[str, Any], role: str, resource: Any) -> set[str]:
+    """Actions the role's own statements allow on `resource` (a statement on "*" counts for every resource)."""
+    allowed: set[str] = set()
+    for logical_id, statement in _statements(template):
+        if logical_id != role or statement.get("Effect") != "Allow":
+            continue
+        resources = _as_list(statement.get("Resource", []))
+        if resource in resources or "*" in resources:
+            allowed.update(str(action) for action in _as_list(statement["Action"]))
+    return allowed
+
+
+def test_every_role_holds_what_aws_documents_for_its_event_sources(cfn_template: dict[str, Any]) -> None:
+    """Lambda checks the role when it creates an event source mapping: a missing action fails the deploy."""
+    checked = 0
+    for logical_id, resource in cfn_template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        for name, event in (properties.get("Events") or {}).items():
+            if event["Type"] not in PULL_EVENT_TYPES:
+                continue
+            assert event["Type"] in EVENT_SOURCE_MINIMUM, f"{logical_id}.{name}: add the documented minimum here"
+            role = properties["Role"]["Fn::GetAtt"][0]
+            source = event["Properties"].get("Stream") or event["Properties"].get("Queue")
+            for action in EVENT_SOURCE_MINIMUM[event["Type"]]:
+                # ListStreams has no resource-level permission: it is granted on "*"
+                target = "*" if action == LIST_STREAMS else source
+                assert action in _actions_granted_to(cfn_template, role, target), f"{role} lacks {action} for {name}"
+                checked += 1
+            on_failure = (event["Properties"].get("DestinationConfig") or {}).get("OnFailure")
+            if on_failure:
+                for action in ON_FAILURE_MINIMUM[on_failure["Type"]]:
+                    allowed = _actions_granted_to(cfn_template, role, on_failure["Destination"])
+                    assert action in allowed, f"{role} lacks {action} for {name}'s OnFailure destination"
+                    checked += 1
+    assert checked >= len(EVENT_SOURCE_MINIMUM["DynamoDB"]) + 1
+
+
+def test_the_minimum_check_sees_a_missing_action(cfn_template: dict[str, Any]) -> None:
+    role = cfn_template["Resources"][ROLE]["Properties"]
+    statements = [s for p in role["Policies"] for s in _as_list(p["PolicyDocument"]["Statement"])]
+    without = [s for s in statements if not _grants(s, LIST_STREAMS)]
+    template = {"Resources": {ROLE: {"Type": "AWS::IAM::Role", "Properties": {"Policies": [
+        {"PolicyName": "p", "PolicyDocument": {"Statement": without}}]}}}}  # fmt: skip
+    assert LIST_STREAMS not in _actions_granted_to(template, ROLE, "*")
+    assert LIST_STREAMS in _actions_granted_to(cfn_template, ROLE, "*")

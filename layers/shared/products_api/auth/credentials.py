@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 API_KEY_PREFIX = "tp_"
 CredentialKind = Literal["api-key", "oauth"]
+# Every scope a route requires (the functions' REQUIRED_SCOPE): minting any other would grant nothing.
+KNOWN_SCOPES = ("products:read", "products:write")
 # RFC 6750 b64token, bounded so a huge header is refused before it is hashed.
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]{16,512}=*)")
 _CACHE_ENTRIES = 1024
@@ -105,11 +107,14 @@ class CredentialStore:
 
     def revoke(self, token: str, now: datetime) -> bool:
         """Mark a credential revoked; False when no such credential exists."""
+        return self._revoke_hash(token_hash(token), now)
+
+    def _revoke_hash(self, hashed: str, now: datetime) -> bool:
         try:
             with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
                 self._client.update_item(
                     TableName=self._table,
-                    Key=to_attribute_values({"tokenHash": token_hash(token)}),
+                    Key=to_attribute_values({"tokenHash": hashed}),
                     UpdateExpression="SET #revokedAt = if_not_exists(#revokedAt, :now)",
                     # only existing credentials: update_item would otherwise create one
                     ConditionExpression="attribute_exists(#tokenHash)",
@@ -119,6 +124,34 @@ class CredentialStore:
         except ClientError:
             return False
         return True
+
+    def list_all(self, company_id: str | None = None) -> list[Credential]:
+        """Every credential (of one company if given), oldest first: an operator's Scan, never made by a function
+        (their roles hold GetItem only). The table is keyed by token hash, so nothing narrower than a Scan finds them.
+        """
+        names = {"#companyId": "companyId"}
+        scan: dict[str, Any] = {"TableName": self._table}
+        if company_id is not None:
+            # only this company's credentials
+            scan["FilterExpression"] = "#companyId = :companyId"
+            scan["ExpressionAttributeNames"] = names
+            scan["ExpressionAttributeValues"] = to_attribute_values({":companyId": company_id})
+        credentials: list[Credential] = []
+        while True:
+            with translated_errors():
+                response = self._client.scan(**scan)
+            credentials.extend(Credential.model_validate(from_attribute_values(item)) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                break
+            scan["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return sorted(credentials, key=lambda credential: (credential.createdAt, credential.credentialId))
+
+    def revoke_by_id(self, credential_id: str, now: datetime) -> Credential | None:
+        """Revoke the credential with this id (as `list_all` shows it); None when there is none."""
+        for credential in self.list_all():
+            if credential.credentialId == credential_id:
+                return credential if self._revoke_hash(credential.tokenHash, now) else None
+        return None
 
 
 class Authenticator:

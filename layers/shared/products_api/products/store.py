@@ -6,6 +6,8 @@ unique is pk=COMPANY#<company>, sk=MODEL#<model key> with the owning productId.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -229,6 +231,52 @@ class ProductStore:
                 raise DuplicateModel(product.model) from exc
             raise
 
+    def create_all(self, products: Sequence[Product]) -> CreateAllOutcome:
+        """Insert products and their model locks in one transaction (up to 50 products: 100 items), all or nothing.
+
+        Nothing is written unless the outcome is clean: it then names the products that already exist (by id: an import
+        re-run) and the models another product holds, so the caller can drop the first and give up on the second.
+        """
+        if not 0 < len(products) <= MAX_PRODUCTS_PER_TRANSACTION:
+            raise ValueError(f"1 to {MAX_PRODUCTS_PER_TRANSACTION} products per transaction, not {len(products)}")
+        transaction: list[TransactWriteItemTypeDef] = []
+        for product in products:
+            transaction += [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_attribute_values(ProductItem.from_product(product).model_dump(exclude_none=True)),
+                        # a product with this id was not written before (by an earlier run of the same import)
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": "pk"},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_attribute_values(
+                            {
+                                "pk": company_partition(product.company_id),
+                                "sk": model_lock_sort_key(product.model_key),
+                                "entity": "modelLock",
+                                "productId": product.id,
+                            }
+                        ),
+                        # the model is free in this company
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": "pk"},
+                        # who holds it, when it is taken
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+            ]
+        try:
+            with translated_errors(expected=frozenset({"TransactionCanceledException"})):
+                self._client.transact_write_items(TransactItems=transaction)
+        except ClientError as exc:
+            return _create_all_failure(exc, products)
+        return CreateAllOutcome(written=[product.id for product in products])
+
 
 def _update_expression(
     changes: dict[str, Any], updated_at: datetime, write_id: str, updated_by: str | None
@@ -261,6 +309,43 @@ def _update_expression(
     if removals:
         expression += " REMOVE " + ", ".join(removals)
     return expression, names, values
+
+
+MAX_PRODUCTS_PER_TRANSACTION = 50  # TransactWriteItems takes 100 items: a product and its model lock each
+
+
+@dataclass(frozen=True)
+class CreateAllOutcome:
+    """What `create_all` did: wrote every product, or nothing, saying why."""
+
+    written: list[str] = field(default_factory=list)
+    # ids of products that exist already (nothing was written)
+    existing: list[str] = field(default_factory=list)
+    # model -> id of the product holding it (nothing was written)
+    taken_models: dict[str, str] = field(default_factory=dict)
+    # a concurrent transaction on the same items: nothing was written, trying again settles it
+    conflict: bool = False
+
+
+def _create_all_failure(exc: ClientError, products: Sequence[Product]) -> CreateAllOutcome:
+    """Read a cancelled `create_all` from its CancellationReasons: two per product, the product then its lock."""
+    reasons: list[Any] = list(exc.response.get("CancellationReasons", []))
+    existing: list[str] = []
+    taken: dict[str, str] = {}
+    for position, product in enumerate(products):
+        product_reason = reasons[2 * position] if 2 * position < len(reasons) else {}
+        lock_reason = reasons[2 * position + 1] if 2 * position + 1 < len(reasons) else {}
+        if product_reason.get("Code") == "ConditionalCheckFailed":
+            existing.append(product.id)
+        elif lock_reason.get("Code") == "ConditionalCheckFailed":
+            holder = from_attribute_values(lock_reason.get("Item") or {}).get("productId", "?")
+            taken[product.model] = str(holder)
+    codes = {reason.get("Code") for reason in reasons}
+    if existing or taken:
+        return CreateAllOutcome(existing=existing, taken_models=taken)
+    if "TransactionConflict" in codes:
+        return CreateAllOutcome(conflict=True)
+    raise exc
 
 
 def _rename_failure(exc: ClientError, current: Product) -> Exception:
