@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 # The `api` fixture (tests/api_fixtures.py): the handler wired to the backend of each test.
-pytest_plugins = ("api_fixtures", "changes_fixtures")
+pytest_plugins = ("api_fixtures", "changes_fixtures", "images_fixtures")
 
 REGION = "eu-west-1"
 MOTO = "moto"
@@ -34,6 +34,8 @@ TABLE_ENV_VARS = {
     "CredentialsTable": "CREDENTIALS_TABLE_NAME",
     # the history route's and ProductChangesFunction's
     "HistoryTable": "HISTORY_TABLE_NAME",
+    # the image functions'
+    "ImageUploadsTable": "IMAGE_UPLOADS_TABLE_NAME",
 }
 ENDPOINT_ENV_VAR = "AWS_ENDPOINT_URL_DYNAMODB"
 

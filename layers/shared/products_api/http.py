@@ -23,6 +23,7 @@ from products_api.errors import (
     InsufficientScope,
     InvalidCursor,
     InvalidIdempotencyKey,
+    InvalidImage,
     InvalidJson,
     InvalidProductId,
     InvalidStoredValue,
@@ -30,8 +31,10 @@ from products_api.errors import (
     PreconditionFailed,
     ProductNotFound,
     StoreUnavailable,
+    TooManyImages,
     Unauthorized,
     UnsupportedMediaType,
+    UploadNotFound,
     ValidationFailed,
 )
 from products_api.models import READ_ONLY_FIELDS, ErrorDetail, ErrorResponse, Product, ProductPatch, ProductResponse
@@ -288,6 +291,10 @@ _ERRORS: dict[type[DomainError], _ErrorSpec] = {
         "This Idempotency-Key was used with a different request (body, product or method)",
     ),
     StoreUnavailable: _ErrorSpec(503, "unavailable", "The service is temporarily unavailable; nothing was written"),
+    # the image routes (issue 15)
+    InvalidImage: _ErrorSpec(400, "invalid_image"),
+    TooManyImages: _ErrorSpec(409, "too_many_images"),
+    UploadNotFound: _ErrorSpec(404, "not_found", "Upload not found"),
     ConcurrentUpdate: _ErrorSpec(
         503, "unavailable", "The product is being changed by other requests; nothing was written, retry shortly"
     ),
@@ -313,7 +320,7 @@ def _error_headers(exc: Exception, spec: _ErrorSpec) -> dict[str, str]:
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{exc.scope}"'}
     if isinstance(exc, PreconditionFailed) and exc.current_etag:
         return {"ETag": exc.current_etag}
-    if spec.status in {409, 503} and spec.code != "duplicate_model":
+    if spec.status in {409, 503} and spec.code not in {"duplicate_model", "too_many_images"}:
         return {"Retry-After": RETRY_AFTER_SECONDS}
     return {}
 

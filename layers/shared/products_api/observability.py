@@ -40,6 +40,10 @@ IDEMPOTENCY_CONFLICT = "IdempotencyConflict"  # 409 idempotency_in_progress, 422
 PRECONDITION_FAILED = "PreconditionFailed"  # 412
 UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable or endless contention; nothing written
 INTERNAL_ERROR = "InternalError"  # 500: a bug
+IMAGE_APPENDED = "ImageAppended"  # 200 of POST .../images: the image was stored and appended
+UPLOAD_CREATED = "UploadCreated"  # 201 of POST .../images/uploads
+UPLOAD_READ = "UploadRead"  # 200 of GET .../images/uploads/{uploadId}
+TOO_MANY_IMAGES = "TooManyImages"  # 409 too_many_images
 
 OUTCOME_METRICS = (
     PRODUCT_UPDATED,
@@ -54,6 +58,10 @@ OUTCOME_METRICS = (
     PRECONDITION_FAILED,
     UNAVAILABLE,
     INTERNAL_ERROR,
+    IMAGE_APPENDED,
+    UPLOAD_CREATED,
+    UPLOAD_READ,
+    TOO_MANY_IMAGES,
 )
 METRIC_BY_CODE: dict[str, str] = {
     "invalid_id": VALIDATION_FAILED,
@@ -72,6 +80,8 @@ METRIC_BY_CODE: dict[str, str] = {
     "precondition_failed": PRECONDITION_FAILED,
     "unavailable": UNAVAILABLE,
     "internal_error": INTERNAL_ERROR,
+    "invalid_image": VALIDATION_FAILED,
+    "too_many_images": TOO_MANY_IMAGES,
 }
 # The metric dimensions besides Powertools' `service`: low cardinality only. Request, company and product ids go in
 # the log line (and the request id in the EMF metadata), never in a dimension: each value would be a metric.
