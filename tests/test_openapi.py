@@ -254,7 +254,13 @@ def test_paths_are_the_template_http_api_events(document: dict[str, Any]) -> Non
                     events.add((event["Properties"]["Path"], event["Properties"]["Method"].lower()))
     documented = {(path, method) for path, item in document["paths"].items() for method in item}
     assert documented == events
-    assert events == {(PATH, "patch"), (HISTORY_PATH, "get")}
+    assert events == {
+        (PATH, "patch"),
+        (HISTORY_PATH, "get"),
+        ("/api/v1/products/{id}/images", "post"),
+        ("/api/v1/products/{id}/images/uploads", "post"),
+        ("/api/v1/products/{id}/images/uploads/{uploadId}", "get"),
+    }
 
 
 def test_paths_are_the_handler_routes(document: dict[str, Any]) -> None:
