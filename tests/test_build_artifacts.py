@@ -30,6 +30,8 @@ FUNCTIONS = {
     "UpdateProductFunction": "update_product",
     "GetProductHistoryFunction": "get_product_history",
     "ProductChangesFunction": "product_changes",
+    "ProductImagesFunction": "upload_product_image",
+    "IngestProductImageFunction": "ingest_product_image",
 }
 
 ELF_MAGIC = b"\x7fELF"

@@ -285,9 +285,8 @@ def test_one_log_line_and_one_metric_per_request(
 def test_every_error_code_counts_under_a_declared_metric() -> None:
     for code in error_codes():
         assert observability.METRIC_BY_CODE[code] in observability.OUTCOME_METRICS, code
-    assert set(observability.METRIC_BY_CODE.values()) | {"ProductUpdated", "HistoryRead", "IdempotentReplay"} == set(
-        observability.OUTCOME_METRICS
-    )
+    successes = {"ProductUpdated", "HistoryRead", "IdempotentReplay", "ImageAppended", "UploadCreated", "UploadRead"}
+    assert set(observability.METRIC_BY_CODE.values()) | successes == set(observability.OUTCOME_METRICS)
     assert observability.outcome_metric(404, "not_found", replayed=True) == "IdempotentReplay"
     assert observability.outcome_metric(200, None, replayed=False) == "ProductUpdated"
     assert observability.outcome_metric(200, None, replayed=False, success="HistoryRead") == "HistoryRead"
