@@ -41,6 +41,9 @@ from support import EVENT_SCOPES, EVENT_TOKEN, Api, HistoryApi, handler_module, 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
+# The image routes' fixtures (tests/images_fixtures.py).
+pytest_plugins = ("images_fixtures",)
+
 REGION = aws_isolation.REGION
 MOTO = "moto"
 DYNAMODB_LOCAL = "dynamodb_local"
@@ -51,6 +54,8 @@ TABLE_ENV_VARS = {
     "CredentialsTable": "CREDENTIALS_TABLE_NAME",
     # the history route's and ProductChangesFunction's
     "HistoryTable": "HISTORY_TABLE_NAME",
+    # the image functions'
+    "ImageUploadsTable": "IMAGE_UPLOADS_TABLE_NAME",
 }
 ENDPOINT_ENV_VAR = aws_isolation.ENDPOINT_ENV_VAR
 

@@ -43,6 +43,7 @@ from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+from products_api import errors as api_errors
 from products_api.api import catalogue, cursor, requests
 from products_api.api import responses as api_responses
 from products_api.api.responses import ErrorResponse
@@ -65,6 +66,9 @@ from products_api.errors import (
 )
 from products_api.history.reader import HistoryResponse
 from products_api.history.store import FieldChange, HistoryEntry, HistoryPage
+from products_api.images import service as image_service
+from products_api.images.multipart import IMAGE_PART, MAX_IMAGE_BYTES
+from products_api.images.requests import UploadResponse
 from products_api.products import service
 from products_api.products.models import READ_ONLY_FIELDS, Product, ProductPatch
 from products_api.products.preconditions import stale_version_message
@@ -107,6 +111,49 @@ HISTORY_ERRORS: tuple[type[DomainError], ...] = (
 )
 _HISTORY_ONLY_ERRORS: frozenset[type[DomainError]] = frozenset({InvalidCursor})
 
+# --- the image routes (issue 15) ---
+IMAGES_PATH = "/api/v1/products/{id}/images"
+UPLOADS_PATH = "/api/v1/products/{id}/images/uploads"
+UPLOAD_PATH = "/api/v1/products/{id}/images/uploads/{uploadId}"
+IMAGES_HANDLER_FOLDER = Path("functions") / "upload_product_image"
+IMAGES_HANDLER_MODULE = "upload_product_image"
+_IMAGE_ONLY_ERRORS: frozenset[type[DomainError]] = frozenset(
+    {api_errors.InvalidImage, api_errors.TooManyImages, api_errors.UploadNotFound}
+)
+DIRECT_UPLOAD_ERRORS: tuple[type[DomainError], ...] = (
+    InvalidProductId,
+    ValidationFailed,
+    api_errors.InvalidImage,
+    api_errors.InvalidIdempotencyKey,
+    Unauthorized,
+    InsufficientScope,
+    ProductNotFound,
+    api_errors.TooManyImages,
+    api_errors.IdempotencyInProgress,
+    api_errors.PreconditionFailed,
+    api_errors.PayloadTooLarge,
+    api_errors.UnsupportedMediaType,
+    api_errors.IdempotencyKeyReused,
+    StoreUnavailable,
+)
+CREATE_UPLOAD_ERRORS: tuple[type[DomainError], ...] = (
+    InvalidProductId,
+    api_errors.InvalidJson,
+    ValidationFailed,
+    Unauthorized,
+    InsufficientScope,
+    ProductNotFound,
+    api_errors.TooManyImages,
+    StoreUnavailable,
+)
+UPLOAD_STATUS_ERRORS: tuple[type[DomainError], ...] = (
+    InvalidProductId,
+    Unauthorized,
+    InsufficientScope,
+    api_errors.UploadNotFound,
+    StoreUnavailable,
+)
+
 SERVERS: list[dict[str, Any]] = [
     {"url": "http://127.0.0.1:3000", "description": "local runner (make serve)"},
     {
@@ -133,6 +180,7 @@ LICENSE = {"name": "MIT", "identifier": "MIT"}
 # RFC 9110's reason phrases, written out so the document does not depend on the Python version's HTTPStatus.
 _REASONS = {
     200: "OK",
+    201: "Created",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -303,11 +351,16 @@ def history_handler_module() -> ModuleType:
     return _function_module(HISTORY_HANDLER_FOLDER, HISTORY_HANDLER_MODULE)
 
 
+def images_handler_module() -> ModuleType:
+    """The image routes' function module, imported from its folder as Lambda does."""
+    return _function_module(IMAGES_HANDLER_FOLDER, IMAGES_HANDLER_MODULE)
+
+
 def handler_routes() -> list[tuple[str, str]]:
     """(path, lower-case method) of the handlers' Powertools routes, path parameters as `{name}`, sorted."""
     methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
     routes = []
-    for module in (handler_module(), history_handler_module()):
+    for module in (handler_module(), history_handler_module(), images_handler_module()):
         paths = module.app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True).get("paths") or {}
         routes += [(path, method) for path, item in paths.items() for method in item if method in methods]
     return sorted(routes)
@@ -341,6 +394,7 @@ def component_schemas() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         (ProductPatch, "validation"),
         (ProductResponse, "serialization"),
         (HistoryResponse, "serialization"),
+        (UploadResponse, "serialization"),
         (ErrorResponse, "serialization"),
     ]
     refs, definitions = models_json_schema(models, by_alias=True, ref_template=SCHEMA_REF)
@@ -463,7 +517,7 @@ def _error_table(scope: str, error_types: Sequence[type[DomainError]]) -> list[_
 
 def _kept_codes() -> set[str]:
     """The codes of the error outcomes the service keeps for replay."""
-    return {catalogue.ERRORS[error_type].code for error_type in service.KEPT_ERRORS}
+    return {catalogue.ERRORS[error_type].code for error_type in (*service.KEPT_ERRORS, *image_service.KEPT_ERRORS)}
 
 
 def _kept_outcomes() -> str:
@@ -527,7 +581,11 @@ def _describe_codes(
 
 def update_errors() -> tuple[type[DomainError], ...]:
     """What the update can answer besides 200 and 500: the whole error table but the history route's own entries."""
-    return tuple(error_type for error_type in catalogue.ERRORS if error_type not in _HISTORY_ONLY_ERRORS)
+    return tuple(
+        error_type
+        for error_type in catalogue.ERRORS
+        if error_type not in _HISTORY_ONLY_ERRORS and error_type not in _IMAGE_ONLY_ERRORS
+    )
 
 
 def error_responses(
@@ -599,6 +657,11 @@ def _example_errors() -> list[Exception]:
             f"the body is {requests.MAX_BODY_BYTES + 1808} bytes; at most {requests.MAX_BODY_BYTES} are accepted"
         ),
         UnsupportedMediaType("Content-Type 'text/plain' is not supported: send application/json"),
+        api_errors.InvalidImage("the file is not a JPEG, PNG or WebP image (judged by its content, not its name)"),
+        api_errors.TooManyImages(
+            "the product already has 20 images, the most allowed (20); remove one with PATCH imageUrls first"
+        ),
+        api_errors.UploadNotFound("no upload '0f1e2d3c4b5a69788796a5b4c3d2e1f0'"),
     ]
 
 
@@ -770,7 +833,15 @@ def _history_ok_response(history_ref: dict[str, Any]) -> dict[str, Any]:
 
 def build_document() -> dict[str, Any]:
     """The whole document, deterministically: built in a fixed order from the code, template.yaml and this module."""
-    check_routes([(PATH, METHOD), (HISTORY_PATH, HISTORY_METHOD)])
+    check_routes(
+        [
+            (PATH, METHOD),
+            (HISTORY_PATH, HISTORY_METHOD),
+            (IMAGES_PATH, "post"),
+            (UPLOADS_PATH, "post"),
+            (UPLOAD_PATH, "get"),
+        ]
+    )
     scope = str(handler_module().REQUIRED_SCOPE)
     read_scope = str(history_handler_module().REQUIRED_SCOPE)
     refs, schemas = component_schemas()
@@ -841,6 +912,7 @@ def build_document() -> dict[str, Any]:
                     "responses": history_responses,
                 }
             },
+            **_image_paths(scope, read_scope, refs),
         },
         "components": {
             "schemas": schemas,
@@ -863,6 +935,158 @@ def build_document() -> dict[str, Any]:
     except ValidationError as exc:
         raise OpenApiError(f"the generated document is not OpenAPI: {exc}") from exc
     return document
+
+
+def _upload_example() -> dict[str, Any]:
+    return {
+        "uploadId": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "productId": _EXAMPLE_PRODUCT.id,
+        "status": "appended",
+        "createdAt": "2026-05-09T15:30:00.000Z",
+        "updatedAt": "2026-05-09T15:31:12.412Z",
+        "imageUrl": f"https://d111111abcdef8.cloudfront.net/images/{_EXAMPLE_PRODUCT.id}/0f1e2d3c4b5a69788796a5b4c3d2e1f0.jpg",
+        "version": 5,
+    }
+
+
+def _created_upload_example() -> dict[str, Any]:
+    upload_id = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    return {
+        "uploadId": upload_id,
+        "productId": _EXAMPLE_PRODUCT.id,
+        "status": "pending",
+        "createdAt": "2026-05-09T15:30:00.000Z",
+        "upload": {
+            "url": "https://products-images-example.s3.amazonaws.com/",
+            "fields": {
+                "key": f"uploads/{upload_id}",
+                "x-amz-algorithm": "AWS4-HMAC-SHA256",
+                "x-amz-credential": "ASIAEXAMPLE/20260509/eu-west-1/s3/aws4_request",
+                "x-amz-date": "20260509T153000Z",
+                "policy": "eyJleHBpcmF0aW9uIjogIjIwMjYtMDUtMDlUMTU6MzU6MDBaIn0=",
+                "x-amz-signature": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            },
+            "expiresAt": "2026-05-09T15:35:00.000Z",
+            "maxBytes": 10 * 1024 * 1024,
+        },
+    }
+
+
+def _image_paths(scope: str, read_scope: str, refs: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The three image routes: a direct upload, a presigned upload, and its status."""
+    error_ref = refs["ErrorResponse"]
+    product_ok = _ok_response(refs["ProductResponse"])
+    product_ok["description"] = (
+        "The product with the image's URL appended to `imageUrls` (one write: `version` + 1, in the history and the "
+        "events). The URL is served by the deployment's CDN and never reused for other bytes."
+    )
+    no_store = {
+        "description": "`no-store`: the answer is the caller's own.",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    created = {
+        "description": "The upload's record and a presigned POST: send `upload.fields` as form fields, a "
+        "`Content-Type` field naming the image type (`image/jpeg`, `image/png` or `image/webp`), then the file as the "
+        "last part `file`, to `upload.url` before `upload.expiresAt` (5 minutes). The policy admits 1 byte to 10 MB "
+        "and `image/*` only. Once the file lands it is judged as the direct upload judges one, then appended or "
+        "deleted; read `Location` for the outcome.",
+        "headers": {
+            "Location": {
+                "description": "Where the upload's status is read (GET).",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+            "Cache-Control": no_store,
+        },
+        "content": {"application/json": {"schema": refs["UploadResponse"], "example": _created_upload_example()}},
+    }
+    status_ok = {
+        "description": "The upload's status: `pending` until its file has landed and been judged, then `appended` "
+        "(with `imageUrl` and the product's `version` after the append) or `rejected` (with `code` and `reason`: "
+        "`invalid_image`, `payload_too_large`, `too_many_images` or `not_found`). A pending upload past its expiry "
+        "never arrived.",
+        "headers": {"Cache-Control": no_store},
+        "content": {"application/json": {"schema": refs["UploadResponse"], "example": _upload_example()}},
+    }
+    upload_id = {
+        "name": "uploadId",
+        "in": "path",
+        "required": True,
+        "description": "The upload's id, from the `Location` of its 201.",
+        "schema": {"type": "string"},
+    }
+    direct_parameters = [
+        parameter for parameter in _parameters() if parameter["name"] in {"id", "Idempotency-Key", "If-Match"}
+    ]
+    return {
+        IMAGES_PATH: {
+            "post": {
+                "tags": ["products"],
+                "summary": "Append one image to a product",
+                "description": f"One image of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB as `multipart/form-data` "
+                f"with one file part `{IMAGE_PART}`: JPEG, PNG or WebP, judged by its content. It is stored under a "
+                "key of its own and its URL appended to `imageUrls` in one conditional write (at most 20 images). "
+                "Checks run in this order: credential (401, 403), path id (400), media type (415), "
+                "`Idempotency-Key` (400), `If-Match` (412), size (413), parts (400 `validation_error`), content "
+                "(400 `invalid_image`); then the append (404, 409 `too_many_images`, 412). The idempotency "
+                "fingerprint is the method, the product and the SHA-256 of the image.",
+                "operationId": "uploadProductImage",
+                "security": [{SECURITY_SCHEME: [scope]}],
+                "parameters": direct_parameters,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": [IMAGE_PART],
+                                "properties": {
+                                    IMAGE_PART: {"type": "string", "contentMediaType": "application/octet-stream"}
+                                },
+                                "additionalProperties": False,
+                            },
+                            # a form with one file part; shown as its part, since the bytes are binary
+                            "example": {IMAGE_PART: "(the bytes of hero.png)"},
+                        }
+                    },
+                },
+                "responses": {
+                    "200": product_ok,
+                    **error_responses(scope, error_ref, DIRECT_UPLOAD_ERRORS, reserved_codes=()),
+                },
+            }
+        },
+        UPLOADS_PATH: {
+            "post": {
+                "tags": ["products"],
+                "summary": "Start a presigned upload of an image (up to 10 MB)",
+                "description": "For files too large for the direct upload. Takes no body (or `{}`). Refused at once "
+                "when the product already has 20 images.",
+                "operationId": "createProductImageUpload",
+                "security": [{SECURITY_SCHEME: [scope]}],
+                "parameters": [_id_parameter()],
+                "responses": {
+                    "201": created,
+                    **error_responses(scope, error_ref, CREATE_UPLOAD_ERRORS, idempotent=False, reserved_codes=()),
+                },
+            }
+        },
+        UPLOAD_PATH: {
+            "get": {
+                "tags": ["products"],
+                "summary": "Read a presigned upload's status",
+                "description": "Another company's upload, or another product's, is not found.",
+                "operationId": "getProductImageUpload",
+                "security": [{SECURITY_SCHEME: [read_scope]}],
+                "parameters": [_id_parameter(), upload_id],
+                "responses": {
+                    "200": status_ok,
+                    **error_responses(read_scope, error_ref, UPLOAD_STATUS_ERRORS, idempotent=False, reserved_codes=()),
+                },
+            }
+        },
+    }
 
 
 def render(document: Mapping[str, Any]) -> str:

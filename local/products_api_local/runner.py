@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
-from products_api_local import cors
+from products_api_local import cors, s3_local
 from products_api_local.docs_site import docs_url, serve_docs
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, publish_endpoint, withdraw_endpoint
 from products_api_local.events import (
@@ -171,6 +171,10 @@ class _Resolver:
             if bus_name is None:
                 raise RunnerError(f"template.yaml: {name} needs a Name for {where} to resolve locally")
             return self.resolve(f"{name}.Properties.Name", bus_name)
+        # the images bucket and its distribution (issue 15): their local values come from the local S3
+        local_value = s3_local.local_reference(self._resources, name)
+        if local_value is not None:
+            return local_value
         if name in self._pseudo:
             return self._pseudo[name]
         if name in self._parameters:
@@ -801,6 +805,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
     sink: EventsSink | None = None
     pollers: list[StreamPoller] = []
     published: Path | None = None
+    local_s3: s3_local.LocalS3 | None = None
     try:
         if data_dir is not None:
             lock = _lock_data_dir(data_dir)
@@ -861,6 +866,12 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         )
 
         functions = {logical_id: LocalFunction(specs[logical_id], handlers[logical_id]) for logical_id in specs}
+        # The template's buckets on moto's S3 server, their notifications delivered to the functions (issue 15).
+        local_s3 = s3_local.LocalS3(template, region, log)
+        local_s3.start()
+        local_s3.start_notifications(
+            lambda logical_id, event: invoke(functions[logical_id], event, region).error,
+        )
         if sources:
             # Before any function makes its EventBridge client: boto3 reads the endpoint when it makes one.
             sink = EventsSink(log)
@@ -906,6 +917,8 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
                 log(f"{poller.source.function} still running after {_DRAIN_SECONDS:.0f} s is abandoned")
         if sink is not None:
             sink.stop()
+        if local_s3 is not None:
+            local_s3.stop()
         if database is not None:
             if serving is not None:
                 print(", DynamoDB Local", end="", flush=True)
@@ -952,6 +965,8 @@ def _print_banner(
         "",
         f"Products API running at {base_url} (started in {startup_seconds:.1f} s)",
         f"  DynamoDB Local: {database.endpoint_url}",
+        f"  Local S3:       {os.environ.get('AWS_ENDPOINT_URL_S3', '-')} (moto's server)",
+        f"  Image URLs:     {os.environ.get('IMAGES_BASE_URL', '-')}/images/...",
         f"  Data:           {storage}",
         f"  Demo data:      {'seeded now' if seeded else 'found from an earlier start'} (company {demo.company})",
         f"  Demo product:   {demo.productId}",

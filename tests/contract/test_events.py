@@ -19,7 +19,17 @@ EXPECTED_STATUS = {
 }
 # GET .../history events (sam local invoke GetProductHistoryFunction -e ...)
 HISTORY_EVENTS = ("get_product_history",)
-ROUTE_KEYS = {"PATCH /api/v1/products/{id}", "GET /api/v1/products/{id}/history"}
+# the image routes' events (ProductImagesFunction), run in tests/test_images_routes.py
+IMAGE_EVENTS = ("upload_product_image", "create_image_upload", "get_image_upload")
+# S3 notifications for IngestProductImageFunction, run in tests/test_images_routes.py
+S3_EVENTS = ("ingest_product_image",)
+ROUTE_KEYS = {
+    "PATCH /api/v1/products/{id}",
+    "GET /api/v1/products/{id}/history",
+    "POST /api/v1/products/{id}/images",
+    "POST /api/v1/products/{id}/images/uploads",
+    "GET /api/v1/products/{id}/images/uploads/{uploadId}",
+}
 # DynamoDB stream events for ProductChangesFunction (`sam local invoke ProductChangesFunction -e ...`).
 STREAM_EVENTS = ("product_changes_rename",)
 # What Lambda's DynamoDB event source puts in each record.
@@ -37,9 +47,11 @@ STREAM_DYNAMODB_KEYS = {
 
 def test_every_event_file_is_covered() -> None:
     assert sorted(path.stem for path in EVENTS.glob("*.json")) == sorted(
-        [*EXPECTED_STATUS, *HISTORY_EVENTS, *STREAM_EVENTS]
+        [*EXPECTED_STATUS, *HISTORY_EVENTS, *STREAM_EVENTS, *IMAGE_EVENTS, *S3_EVENTS]
     )
-    assert sorted(path.stem for path in http_event_files()) == sorted([*EXPECTED_STATUS, *HISTORY_EVENTS])
+    assert sorted(path.stem for path in http_event_files()) == sorted(
+        [*EXPECTED_STATUS, *HISTORY_EVENTS, *IMAGE_EVENTS]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_STATUS))

@@ -32,6 +32,8 @@ FUNCTIONS = {
     "ProductChangesFunction": "product_changes",
     # only deployed with PublishDocs=true, but always built
     "DocsFunction": "docs_page",
+    "ProductImagesFunction": "upload_product_image",
+    "IngestProductImageFunction": "ingest_product_image",
 }
 # The layers a function has besides SharedLayer.
 DOCS_LAYERS = {"DocsFunction": [{"Ref": "DocsSiteLayer"}, {"Ref": "SwaggerUiLayer"}]}

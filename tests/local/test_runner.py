@@ -276,7 +276,7 @@ def test_functions_called_at_once_each_see_their_own_request(runner: tuple[Runne
 
 def test_unknown_route_is_404_json(runner: tuple[Runner, Banner]) -> None:
     _, banner = runner
-    for path in ("/nope", "/api/v1/products", f"/api/v1/products/{banner.product_id}/images"):
+    for path in ("/nope", "/api/v1/products", f"/api/v1/products/{banner.product_id}/photos"):
         reply = call(banner.base_url, "PATCH", path, {"Authorization": f"Bearer {banner.token}"}, b"{}")
         assert (reply.status, reply.body) == (404, {"message": "Not Found"}), path
         assert reply.headers["content-type"] == "application/json"

@@ -81,7 +81,10 @@ def test_event_file_is_what_the_runner_builds(path: Path) -> None:
         raw_path=expected["rawPath"],
         raw_query_string=expected["rawQueryString"],
         headers=sent_headers,
-        body=expected.get("body", "").encode("utf-8"),
+        # what the client sent: a binary body (multipart) is in the file base64-encoded, as API Gateway passes it
+        body=base64.b64decode(expected["body"])
+        if expected["isBase64Encoded"]
+        else expected.get("body", "").encode("utf-8"),
         source_ip=context["http"]["sourceIp"],
         protocol=context["http"]["protocol"],
     )
@@ -235,6 +238,9 @@ def test_template_routes() -> None:
     assert ROUTES.routes == [
         Route("PATCH", "/api/v1/products/{id}", "UpdateProductFunction"),
         Route("GET", "/api/v1/products/{id}/history", "GetProductHistoryFunction"),
+        Route("POST", "/api/v1/products/{id}/images", "ProductImagesFunction"),
+        Route("POST", "/api/v1/products/{id}/images/uploads", "ProductImagesFunction"),
+        Route("GET", "/api/v1/products/{id}/images/uploads/{uploadId}", "ProductImagesFunction"),
     ]
 
 

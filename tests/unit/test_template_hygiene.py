@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import pytest
 from products_api.core.settings import ChangesSettings, DynamoDBClientSettings, HistorySettings, Settings
+from products_api.images.settings import ImagesSettings, IngestSettings
 from products_api_local.template import project_root
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
@@ -22,6 +23,8 @@ FUNCTION_SETTINGS: dict[str, type[DynamoDBClientSettings]] = {
     "UpdateProductFunction": Settings,
     "GetProductHistoryFunction": HistorySettings,
     "ProductChangesFunction": ChangesSettings,
+    "ProductImagesFunction": ImagesSettings,
+    "IngestProductImageFunction": IngestSettings,
 }
 # Functions that read no settings (the optional /docs page serves files only); they still log with retention.
 FUNCTIONS_WITHOUT_SETTINGS = {"DocsFunction"}

@@ -105,3 +105,18 @@ class IdempotencyInProgress(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     pass
+
+
+# --- images (POST .../images, .../images/uploads) ----------------------------------------------
+
+
+class InvalidImage(DomainError):
+    """The file is not a JPEG, PNG or WebP, declares absurd dimensions, or is damaged: the message says which."""
+
+
+class TooManyImages(DomainError):
+    """The product already holds the most images allowed: nothing was appended."""
+
+
+class UploadNotFound(DomainError):
+    """No upload with this id for this product of the caller's company."""

@@ -21,6 +21,7 @@ from products_api.errors import (
     InsufficientScope,
     InvalidCursor,
     InvalidIdempotencyKey,
+    InvalidImage,
     InvalidJson,
     InvalidProductId,
     InvalidStoredValue,
@@ -28,8 +29,10 @@ from products_api.errors import (
     PreconditionFailed,
     ProductNotFound,
     StoreUnavailable,
+    TooManyImages,
     Unauthorized,
     UnsupportedMediaType,
+    UploadNotFound,
     ValidationFailed,
 )
 
@@ -44,6 +47,7 @@ IDEMPOTENCY_CONFLICT = "IdempotencyConflict"  # 409 idempotency_in_progress, 422
 PRECONDITION_FAILED = "PreconditionFailed"  # 412
 UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable or endless contention; nothing written
 INTERNAL_ERROR = "InternalError"  # 500: a bug
+TOO_MANY_IMAGES = "TooManyImages"  # 409 too_many_images
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,10 @@ _VALIDATION_ERROR = ApiError(
     "a field breaks a rule of the request body schema, or a key is unknown or read-only. `details` lists every "
     "problem at once, one entry per field.",
     "Validation failed",
+)
+_NOT_FOUND_MEANING = (
+    "no product (or, on the upload status route, no upload of that product) with this id belongs to the caller's "
+    "company (another company's is not found either)."
 )
 _UNAVAILABLE_MEANING = (
     "the database stayed unavailable, or the product kept being changed by other requests, after retries; "
@@ -111,7 +119,7 @@ ERRORS: Mapping[type[DomainError], ApiError] = MappingProxyType(
             404,
             "not_found",
             NOT_FOUND,
-            "no product with this id belongs to the caller's company (another company's product is not found either).",
+            _NOT_FOUND_MEANING,
             "Product not found",
         ),
         DuplicateModel: ApiError(
@@ -167,6 +175,21 @@ ERRORS: Mapping[type[DomainError], ApiError] = MappingProxyType(
             _UNAVAILABLE_MEANING,
             "The product is being changed by other requests; nothing was written, retry shortly",
         ),
+        # the image routes
+        InvalidImage: ApiError(
+            400,
+            "invalid_image",
+            VALIDATION_FAILED,
+            "the file is not a JPEG, PNG or WebP (judged by its content, not its name or declared type), declares "
+            "absurd dimensions (a decompression bomb), or is damaged or truncated; `error` says which.",
+        ),
+        TooManyImages: ApiError(
+            409,
+            "too_many_images",
+            TOO_MANY_IMAGES,
+            "the product already has 20 images, the most allowed; nothing was appended.",
+        ),
+        UploadNotFound: ApiError(404, "not_found", NOT_FOUND, _NOT_FOUND_MEANING, "Upload not found"),
     }
 )
 INTERNAL = ApiError(

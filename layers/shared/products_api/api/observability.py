@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 PRODUCT_UPDATED = "ProductUpdated"  # 200, the update ran (`{}` included: it answers the product, writing nothing)
 HISTORY_READ = "HistoryRead"  # 200 of GET .../history
 IDEMPOTENT_REPLAY = "IdempotentReplay"  # a kept outcome answered again (whatever its status); nothing ran
+IMAGE_APPENDED = "ImageAppended"  # 200 of POST .../images: the image was stored and appended
+UPLOAD_CREATED = "UploadCreated"  # 201 of POST .../images/uploads
+UPLOAD_READ = "UploadRead"  # 200 of GET .../images/uploads/{uploadId}
 
 # Each error's metric is its entry's in the error catalogue; with the successes above, every metric an answer counts
 # under, each once.
@@ -40,6 +43,9 @@ OUTCOME_METRICS = (
     PRODUCT_UPDATED,
     HISTORY_READ,
     IDEMPOTENT_REPLAY,
+    IMAGE_APPENDED,
+    UPLOAD_CREATED,
+    UPLOAD_READ,
     *dict.fromkeys(entry.metric for entry in catalogue.every_error()),
 )
 # The metric dimensions besides Powertools' `service`: low cardinality only. Request, company and product ids go in

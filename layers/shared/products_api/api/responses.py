@@ -107,7 +107,7 @@ def _error_headers(exc: Exception, spec: ApiError) -> dict[str, str]:
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{exc.scope}"'}
     if isinstance(exc, PreconditionFailed) and exc.current_etag:
         return {"ETag": exc.current_etag}
-    if spec.status in {409, 503} and spec.code != "duplicate_model":
+    if spec.status in {409, 503} and spec.code not in {"duplicate_model", "too_many_images"}:
         return {"Retry-After": RETRY_AFTER_SECONDS}
     return {}
 

@@ -1,0 +1,181 @@
+"""The image routes' HTTP edge: reading their requests, and the shapes of their answers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from products_api.api.requests import product_id_from_path
+from products_api.api.responses import Outcome
+from products_api.core import jsonio
+from products_api.errors import (
+    FieldProblem,
+    InvalidIdempotencyKey,
+    InvalidImage,
+    InvalidJson,
+    UploadNotFound,
+    ValidationFailed,
+)
+from products_api.images.multipart import ImagePart, boundary_of, read_image_part
+from products_api.images.storage import UploadRecord
+from products_api.images.validation import ImageInfo, InvalidImageData, inspect_image
+from products_api.products.preconditions import VersionCondition, parse_if_match
+
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class DirectUploadRequest:
+    product_id: str
+    image: ImagePart
+    info: ImageInfo
+    # hex SHA-256 of the image's bytes: what an idempotent replay must match, and part of the object's key
+    sha256: str
+    idempotency_key: str | None
+    version_condition: VersionCondition
+
+
+def _raw_body(event: Mapping[str, Any]) -> bytes:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidJson("body is not valid base64") from exc
+    # API Gateway base64-encodes every multipart body; a text one can only be what the client sent as text
+    return str(body).encode("utf-8", "surrogateescape")
+
+
+def _idempotency_key(headers: Mapping[str, str]) -> str | None:
+    key = headers.get("idempotency-key")
+    if key is not None and not _UUID4.fullmatch(key.strip()):
+        raise InvalidIdempotencyKey("Idempotency-Key must be a UUID version 4")
+    return key.strip().lower() if key is not None else None
+
+
+def parse_direct_upload(
+    event: Mapping[str, Any], headers: Mapping[str, str], raw_product_id: str
+) -> DirectUploadRequest:
+    """Check a direct upload in the order a client can act on: id, media type, headers, size and parts, content."""
+    product_id = product_id_from_path(raw_product_id)
+    content_type = headers.get("content-type")
+    boundary_of(content_type)  # 415 before anything is decoded
+    idempotency_key = _idempotency_key(headers)
+    version_condition = parse_if_match(headers.get("if-match"))
+    image = read_image_part(_raw_body(event), content_type)
+    try:
+        info = inspect_image(image.data)
+    except InvalidImageData as exc:
+        raise InvalidImage(str(exc)) from exc
+    return DirectUploadRequest(
+        product_id=product_id,
+        image=image,
+        info=info,
+        sha256=hashlib.sha256(image.data).hexdigest(),
+        idempotency_key=idempotency_key,
+        version_condition=version_condition,
+    )
+
+
+@dataclass(frozen=True)
+class CreateUploadRequest:
+    product_id: str
+
+
+def parse_create_upload(event: Mapping[str, Any], raw_product_id: str) -> CreateUploadRequest:
+    """The presigned upload takes no parameters: an empty body, or an empty JSON object."""
+    product_id = product_id_from_path(raw_product_id)
+    raw = _raw_body(event)
+    if raw.strip():
+        document = jsonio.parse_object(raw)
+        if document:
+            raise ValidationFailed(
+                [FieldProblem(field=name, message="is not a known field (send no body, or {})") for name in document]
+            )
+    return CreateUploadRequest(product_id=product_id)
+
+
+@dataclass(frozen=True)
+class UploadStatusRequest:
+    product_id: str
+    upload_id: str
+
+
+def parse_upload_status(raw_product_id: str, raw_upload_id: str) -> UploadStatusRequest:
+    product_id = product_id_from_path(raw_product_id)
+    if not _UPLOAD_ID.fullmatch(raw_upload_id):
+        # not an id this API hands out: no such upload (as for anyone else's)
+        raise UploadNotFound(f"no upload {raw_upload_id[:64]!r}")
+    return UploadStatusRequest(product_id=product_id, upload_id=raw_upload_id)
+
+
+# --- answers -----------------------------------------------------------------------------------------------------
+
+
+class PresignedUploadForm(BaseModel):
+    """How to send the file: a form POST to `url` with `fields` first, then the file as the part `file`."""
+
+    url: str
+    fields: dict[str, str]
+    expiresAt: str = Field(json_schema_extra={"format": "date-time"})  # noqa: N815
+    maxBytes: int  # noqa: N815
+
+
+class UploadResponse(BaseModel):
+    """An upload's status: `pending` until its file has landed and been judged, then `appended` or `rejected`."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    uploadId: str  # noqa: N815
+    productId: str  # noqa: N815
+    status: str
+    createdAt: str  # noqa: N815
+    updatedAt: str | None = None  # noqa: N815
+    imageUrl: str | None = None  # noqa: N815
+    version: int | None = None
+    code: str | None = None
+    reason: str | None = None
+    upload: PresignedUploadForm | None = None
+
+    @classmethod
+    def from_record(cls, record: UploadRecord, upload: PresignedUploadForm | None = None) -> UploadResponse:
+        return cls(
+            uploadId=record.uploadId,
+            productId=record.productId,
+            status=record.status,
+            createdAt=record.createdAt,
+            updatedAt=record.updatedAt,
+            imageUrl=record.imageUrl,
+            version=record.version,
+            code=record.code,
+            reason=record.reason,
+            upload=upload,
+        )
+
+    def to_json(self) -> str:
+        return jsonio.dumps(self.model_dump(exclude_none=True))
+
+
+def upload_location(product_id: str, upload_id: str) -> str:
+    return f"/api/v1/products/{product_id}/images/uploads/{upload_id}"
+
+
+def upload_created_outcome(record: UploadRecord, form: PresignedUploadForm) -> Outcome:
+    return Outcome(
+        201,
+        UploadResponse.from_record(record, form).to_json(),
+        # the form holds a signature: no cache may keep it
+        {"Location": upload_location(record.productId, record.uploadId), "Cache-Control": "no-store"},
+    )
+
+
+def upload_status_outcome(record: UploadRecord) -> Outcome:
+    return Outcome(200, UploadResponse.from_record(record).to_json(), {"Cache-Control": "no-store"})

@@ -1,0 +1,311 @@
+"""The local S3 of `make serve`: moto's standalone server (ThreadedMotoServer), the template's buckets in it, their
+notifications delivered to the functions that subscribe to them, and the served image URLs.
+
+- Buckets: every AWS::S3::Bucket of template.yaml, under a local name (`!Ref` resolves to it). Nothing checks
+  credentials, presigned POST policies included (moto enforces none of their conditions: size, type, expiry).
+- Notifications: moto's server sends none to Lambda. For each function's `Type: S3` event, a thread lists the
+  subscribed prefix every quarter of a second and invokes the function with the ObjectCreated event S3 would send,
+  once per new object (its key and ETag); delivery is at least once in AWS too, and the ingest takes repeats.
+- Image URLs: a small HTTP server stands in for CloudFront (moto's server refuses unsigned reads of private objects,
+  as S3 does): it serves GET and HEAD of the images/ prefix only, read from the bucket with a signed client, so the
+  functions' IMAGES_BASE_URL points at it and a URL an answer prints opens in a browser.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote_plus, unquote, urlsplit
+
+import boto3
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+BUCKET_TYPE = "AWS::S3::Bucket"
+DISTRIBUTION_TYPE = "AWS::CloudFront::Distribution"
+# Until the server is up: the URL base the runner puts in place of the distribution's domain, then overrides.
+PLACEHOLDER_DOMAIN = "images.localhost"
+_POLL_SECONDS = 0.25
+
+
+def local_bucket_name(logical_id: str) -> str:
+    """A bucket's local name: its logical id in S3's spelling."""
+    return f"{logical_id.lower()}-local"
+
+
+def local_reference(resources: Mapping[str, Any], name: str) -> str | None:
+    """The local value of `!Ref Bucket`, or of `${Distribution.DomainName}` in a !Sub; None for anything else."""
+    logical_id, _, attribute = name.partition(".")
+    resource = resources.get(logical_id)
+    kind = resource.get("Type") if isinstance(resource, Mapping) else None
+    if kind == BUCKET_TYPE and not attribute:
+        return local_bucket_name(logical_id)
+    if kind == DISTRIBUTION_TYPE and attribute == "DomainName":
+        return PLACEHOLDER_DOMAIN
+    return None
+
+
+@dataclass(frozen=True)
+class S3Subscription:
+    """One function's `Type: S3` event: which bucket, which events, which key prefix."""
+
+    function: str
+    bucket: str  # the local name
+    prefix: str
+    events: tuple[str, ...]
+
+
+def subscriptions_from_template(template: Mapping[str, Any]) -> list[S3Subscription]:
+    found: list[S3Subscription] = []
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in ((resource.get("Properties") or {}).get("Events") or {}).values():
+            if not isinstance(event, Mapping) or event.get("Type") != "S3":
+                continue
+            properties = event.get("Properties") or {}
+            bucket = properties.get("Bucket")
+            if not (isinstance(bucket, Mapping) and isinstance(bucket.get("Ref"), str)):
+                continue
+            events = properties.get("Events")
+            rules = ((properties.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+            prefix = next((str(rule["Value"]) for rule in rules if str(rule.get("Name")).lower() == "prefix"), "")
+            found.append(
+                S3Subscription(
+                    function=logical_id,
+                    bucket=local_bucket_name(bucket["Ref"]),
+                    prefix=prefix,
+                    events=tuple(events) if isinstance(events, list) else (str(events),),
+                )
+            )
+    return found
+
+
+def object_created_event(bucket: str, key: str, size: int, etag: str, region: str) -> dict[str, Any]:
+    """The event Lambda gets from an S3 notification of one new object (keys URL-encoded as S3 sends them)."""
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": region,
+                "eventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                "eventName": "ObjectCreated:Post",
+                "userIdentity": {"principalId": "local"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper(), "x-amz-id-2": "local"},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "local",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "local"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": "0"},
+                },
+            }
+        ]
+    }
+
+
+class NotificationPoller:
+    """S3's notification of one subscription, locally: new objects under the prefix, one invocation each."""
+
+    def __init__(
+        self,
+        subscription: S3Subscription,
+        client: S3Client,
+        deliver: Callable[[dict[str, Any]], str | None],
+        region: str,
+        log: Callable[[str], None],
+    ) -> None:
+        self.subscription = subscription
+        self._client = client
+        self._deliver = deliver
+        self._region = region
+        self._log = log
+        self._seen: set[tuple[str, str]] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"s3-{subscription.function}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float) -> bool:
+        self._stop.set()
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def poll_once(self) -> int:
+        """Deliver every object not delivered yet; how many were."""
+        listed = self._client.list_objects_v2(Bucket=self.subscription.bucket, Prefix=self.subscription.prefix)
+        delivered = 0
+        for item in listed.get("Contents", []):
+            marker = (item["Key"], item["ETag"])
+            if marker in self._seen:
+                continue
+            self._seen.add(marker)
+            event = object_created_event(
+                self.subscription.bucket, item["Key"], int(item["Size"]), item["ETag"].strip('"'), self._region
+            )
+            started = time.perf_counter()
+            error = self._deliver(event)
+            name = f"s3://{self.subscription.bucket}/{item['Key']} -> {self.subscription.function}"
+            self._log(f"{name}: {(time.perf_counter() - started) * 1000:.1f} ms")
+            if error is not None:
+                self._log(f"{self.subscription.function} {error}")
+            delivered += 1
+        return delivered
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                if not self._stop.is_set():
+                    self._log(f"s3 notifications: polling failed:\n{traceback.format_exc().rstrip()}")
+                self._stop.wait(_POLL_SECONDS * 20)
+            self._stop.wait(_POLL_SECONDS)
+
+
+# Served under this prefix only, as the bucket policy lets CloudFront read images/ and nothing else.
+SERVED_PREFIX = "images/"
+
+
+class LocalCdn(ThreadingHTTPServer):
+    """CloudFront in front of the bucket, locally: GET and HEAD of images/ keys, nothing else."""
+
+    daemon_threads = True
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        super().__init__(("127.0.0.1", 0), _CdnRequestHandler)
+        self.client = client
+        self.bucket = bucket
+        self._thread = threading.Thread(target=self.serve_forever, name="local-cdn", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _CdnRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def _serve(self, *, body: bool) -> None:
+        cdn = cast(LocalCdn, self.server)
+        key = unquote(urlsplit(self.path).path.lstrip("/"))
+        if not key.startswith(SERVED_PREFIX):
+            self._answer(403, "text/plain", b"Forbidden: only images/ is served\n", body=body)
+            return
+        try:
+            found = cdn.client.get_object(Bucket=cdn.bucket, Key=key)
+        except ClientError as exc:
+            status = 404 if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"} else 502
+            self._answer(status, "text/plain", f"{status}\n".encode(), body=body)
+            return
+        headers = {"Cache-Control": found.get("CacheControl", "no-cache"), "ETag": found.get("ETag", "")}
+        self._answer(200, found.get("ContentType", "application/octet-stream"), found["Body"].read(), body, headers)
+
+    def _answer(
+        self, status: int, content_type: str, payload: bytes, body: bool, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: image reads are not worth a line each."""
+
+
+class LocalS3:
+    """moto's S3 server on a free loopback port, holding the template's buckets."""
+
+    def __init__(self, template: Mapping[str, Any], region: str, log: Callable[[str], None]) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._template = template
+        self._region = region
+        self._log = log
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._pollers: list[NotificationPoller] = []
+        self._cdn: LocalCdn | None = None
+        self.buckets = [
+            local_bucket_name(logical_id)
+            for logical_id, resource in (template.get("Resources") or {}).items()
+            if isinstance(resource, Mapping) and resource.get("Type") == BUCKET_TYPE
+        ]
+        self.endpoint_url = ""
+
+    def start(self) -> None:
+        """Start the server, create the buckets, and point the functions' S3 clients and image URLs at it."""
+        # werkzeug (under moto's server) would print a line per request, the notification polls included
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server.start()
+        _host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://127.0.0.1:{port}"
+        client = self.client()
+        for bucket in self.buckets:
+            client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self._region})  # type: ignore[typeddict-item]
+        # Before any function makes its S3 client: boto3 reads these when it makes one. Path style: the bucket cannot
+        # be a subdomain of an IP address.
+        os.environ["AWS_ENDPOINT_URL_S3"] = self.endpoint_url
+        os.environ["S3_ADDRESSING_STYLE"] = "path"
+        if self.buckets:
+            self._cdn = LocalCdn(client, self.buckets[0])
+            self._cdn.start()
+            os.environ["IMAGES_BASE_URL"] = self._cdn.base_url
+
+    def client(self) -> S3Client:
+        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self._region)
+
+    def start_notifications(self, deliver: Callable[[str, dict[str, Any]], str | None]) -> list[S3Subscription]:
+        """Deliver each subscription's new objects to its function: deliver(function, event) -> error or None."""
+        subscriptions = subscriptions_from_template(self._template)
+        for subscription in subscriptions:
+
+            def to_function(event: dict[str, Any], function: str = subscription.function) -> str | None:
+                return deliver(function, event)
+
+            poller = NotificationPoller(subscription, self.client(), to_function, self._region, self._log)
+            self._pollers.append(poller)
+            poller.start()
+        return subscriptions
+
+    def stop(self, timeout: float = 5.0) -> None:
+        for poller in self._pollers:
+            poller.stop(timeout)
+        if self._cdn is not None:
+            self._cdn.stop()
+        self._server.stop()
