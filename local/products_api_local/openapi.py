@@ -158,9 +158,15 @@ _CODE_MEANINGS = {
     "payload_too_large": f"the body is larger than {api_http.MAX_BODY_BYTES // 1024} KiB.",
     "unsupported_media_type": "the body is not sent as `application/json` (UTF-8).",
     "idempotency_key_reused": "the `Idempotency-Key` was used before with a different body, product or method.",
+    "concurrent_update": (
+        "other requests kept changing this product (or a transaction held it) while this one retried, within its "
+        "time; nothing was written and the answer is never kept for replay: retry after `Retry-After` seconds "
+        "(with the same `Idempotency-Key`)."
+    ),
     "unavailable": (
-        "the database stayed unavailable, or the product kept being changed by other requests, after retries; "
-        "nothing was written: retry after `Retry-After` seconds (with the same `Idempotency-Key`)."
+        "the database stayed unavailable (throttled or unreachable) after retries; never for contention between "
+        "clients (that is `concurrent_update`); nothing was written: retry after `Retry-After` seconds (with the "
+        "same `Idempotency-Key`)."
     ),
     "internal_error": "an unexpected error; the answer carries no stack trace or internal names.",
 }
@@ -211,7 +217,10 @@ _HEADER_DOCS: dict[tuple[str, int], str] = {
     ),
     ("WWW-Authenticate", 403): 'The Bearer challenge with `error="insufficient_scope"` and the `scope` needed.',
     ("Cache-Control", 200): "`no-store`: the history is the caller's own and grows with every write; never cache it.",
-    ("Retry-After", 409): "Seconds to wait before retrying; sent with `idempotency_in_progress` only.",
+    ("Retry-After", 409): (
+        "Seconds to wait before retrying; sent with `idempotency_in_progress` and `concurrent_update` (never with "
+        "`duplicate_model`, which a retry does not change)."
+    ),
     ("Retry-After", 429): "Seconds to wait before retrying.",
     ("Retry-After", 503): "Seconds to wait before retrying.",
 }
@@ -782,8 +791,8 @@ def build_document() -> dict[str, Any]:
                     "(401, 403), path id (400), media type (415), body size (413), `Idempotency-Key` (400), "
                     "`If-Match` (412), JSON (400 `invalid_json`), fields (400 `validation_error`, every problem "
                     "at once); then the update (404, 409, 412, 422, 503). `model` is unique per company among all "
-                    "its products, compared case-insensitively after Unicode NFC normalisation; the stored value "
-                    "keeps the client's spelling.",
+                    "its products, compared by its Unicode NFKC case folding (full-width, compatibility and case "
+                    "variants share one key); the stored value keeps the client's spelling.",
                     "operationId": OPERATION_ID,
                     "security": [{SECURITY_SCHEME: [scope]}],
                     "parameters": _parameters(),

@@ -289,7 +289,9 @@ _ERRORS: dict[type[DomainError], _ErrorSpec] = {
     ),
     StoreUnavailable: _ErrorSpec(503, "unavailable", "The service is temporarily unavailable; nothing was written"),
     ConcurrentUpdate: _ErrorSpec(
-        503, "unavailable", "The product is being changed by other requests; nothing was written, retry shortly"
+        409,
+        "concurrent_update",
+        "Other requests kept changing this product while this one retried; nothing was written, retry shortly",
     ),
 }
 _INTERNAL = _ErrorSpec(500, "internal_error", "Internal server error")

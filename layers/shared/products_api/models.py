@@ -426,6 +426,9 @@ class ProductItem(BaseModel):
     updatedAt: str  # noqa: N815
     # Which write made this version: lets a retried write recognise that it already happened.
     writeId: str | None = None  # noqa: N815
+    # The version the latest rename made and its write id (the rest of that version: `renameState.*` attributes).
+    renameWriteId: str | None = None  # noqa: N815
+    renameVersion: int | None = None  # noqa: N815
     # The credential id that made this version (never the token); absent for products written outside the API.
     updatedBy: str | None = None  # noqa: N815
 

@@ -38,7 +38,8 @@ NOT_FOUND = "NotFound"  # 404
 MODEL_CONFLICT = "ModelConflict"  # 409 duplicate_model
 IDEMPOTENCY_CONFLICT = "IdempotencyConflict"  # 409 idempotency_in_progress, 422 idempotency_key_reused
 PRECONDITION_FAILED = "PreconditionFailed"  # 412
-UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable or endless contention; nothing written
+CONCURRENT_UPDATE = "ConcurrentUpdate"  # 409 concurrent_update: contention outlived the retries; nothing written
+UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable (throttled, unreachable); nothing written
 INTERNAL_ERROR = "InternalError"  # 500: a bug
 
 OUTCOME_METRICS = (
@@ -52,6 +53,7 @@ OUTCOME_METRICS = (
     MODEL_CONFLICT,
     IDEMPOTENCY_CONFLICT,
     PRECONDITION_FAILED,
+    CONCURRENT_UPDATE,
     UNAVAILABLE,
     INTERNAL_ERROR,
 )
@@ -70,6 +72,7 @@ METRIC_BY_CODE: dict[str, str] = {
     "idempotency_in_progress": IDEMPOTENCY_CONFLICT,
     "idempotency_key_reused": IDEMPOTENCY_CONFLICT,
     "precondition_failed": PRECONDITION_FAILED,
+    "concurrent_update": CONCURRENT_UPDATE,
     "unavailable": UNAVAILABLE,
     "internal_error": INTERNAL_ERROR,
 }
