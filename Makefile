@@ -13,7 +13,7 @@ PORT ?= 3000
 # SAM would otherwise try to send telemetry (unreachable here) and print a banner about it.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install serve test lint typecheck format sam-build sam-validate bench lock clean
+.PHONY: help install serve test lint typecheck format sam-build sam-validate bench stress lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ test: $(VENV)/.installed node_modules/.installed lint sam-validate sam-build ## 
 
 bench: $(VENV)/.installed node_modules/.installed ## Print the performance figures
 	@$(VENV_BIN)/python -m products_api_local.bench
+
+stress: $(VENV)/.installed node_modules/.installed ## History checker: concurrent clients and faults on DynamoDB Local, counts of each outcome (ARGS="--duration 120 --processes 4")
+	@$(VENV_BIN)/python -m products_api_local.stress $(ARGS)
 
 # The Lambda runtime provides boto3 with botocore and botocore's own dependencies: aws-xray-sdk (Powertools' tracer
 # extra) requires botocore, but a second botocore in the layer would shadow the runtime's and no longer match its boto3.

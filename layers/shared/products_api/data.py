@@ -22,6 +22,7 @@ from products_api.dynamodb import (
 from products_api.errors import (
     ConcurrentUpdate,
     DuplicateModel,
+    InvalidStoredValue,
     PreconditionFailed,
     ProductNotFound,
     StoreFailure,
@@ -125,8 +126,10 @@ class ProductStore:
         forgotten = remembered[: len(remembered) - REMEMBERED_WRITES]
         names = {f"#w{position}": name for position, name in enumerate(forgotten)}
         names["#pk"] = "pk"
+        # housekeeping after the write succeeded: whatever happens here, the write's answer stands (the next
+        # remembered write tries again)
         with (
-            contextlib.suppress(ClientError),
+            contextlib.suppress(ClientError, ConcurrentUpdate, StoreUnavailable, StoreFailure, InvalidStoredValue),
             translated_errors(expected=frozenset({"ConditionalCheckFailedException"})),
         ):
             self._client.update_item(
