@@ -43,7 +43,14 @@ def test_concurrent_clients_with_faults_leave_a_true_history(
         if image.get("sk", {}).get("S", "").startswith("PRODUCT#"):
             stream_versions.setdefault(image["id"]["S"], set()).add(int(image["version"]["N"]))
     for product_id, versions in stream_versions.items():
-        recorded = {entry.version for entry in changes.entries(product_id, stress.COMPANY)}
+        recorded: set[int] = set()
+        before: int | None = None
+        while True:  # every page of the product's history
+            page = changes.history.page(stress.COMPANY, product_id, limit=100, before_version=before)
+            recorded.update(entry.version for entry in page.entries)
+            if page.next_before_version is None:
+                break
+            before = page.next_before_version
         # version 1 is the import: the history starts there too, or after it
         assert recorded - {1} == versions - {1}, product_id
 
