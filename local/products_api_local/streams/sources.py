@@ -1,27 +1,18 @@
 """What Lambda's DynamoDB event source does around a function, as code the local runner and the tests share.
 
 - `stream_sources_from_template`: each AWS::Serverless::Function's `Type: DynamoDB` events (table, batch size,
-  filter patterns, whether it reports partial batch failures, how often a batch is retried).
-- `StreamReader`: follows every shard of a table's stream (DynamoDB Local or moto) from its oldest record and hands
-  out the new records shaped as Lambda delivers them (`eventSourceARN`, `dynamodb.ApproximateCreationDateTime` as
-  epoch seconds, binary values base64-encoded as in the JSON event).
+  filter patterns, whether it reports partial batch failures, whether a failing batch is bisected, how often a batch
+  is retried).
 - `FilterPattern`: the event filtering Lambda applies before invoking (the subset of the pattern syntax a template
   can use here: literal values, `prefix`, `suffix`, `anything-but`, `exists`; anything else is refused, not ignored).
 """
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import ClientError
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodbstreams.client import DynamoDBStreamsClient
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 # Lambda's defaults for a DynamoDB event source when the template leaves them out.
 DEFAULT_BATCH_SIZE = 100
@@ -115,6 +106,7 @@ class StreamSource:
     filters: tuple[FilterPattern, ...] = ()
     reports_item_failures: bool = False
     maximum_retry_attempts: int = DEFAULT_MAXIMUM_RETRY_ATTEMPTS
+    bisect_on_error: bool = False
 
     def selects(self, record: Mapping[str, Any]) -> bool:
         """Whether Lambda would pass the record to the function (no filter: every record)."""
@@ -149,162 +141,7 @@ def stream_sources_from_template(template: Mapping[str, Any]) -> list[StreamSour
                     ),
                     reports_item_failures="ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or []),
                     maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", DEFAULT_MAXIMUM_RETRY_ATTEMPTS)),
+                    bisect_on_error=str(properties.get("BisectBatchOnFunctionError", False)).lower() == "true",
                 )
             )
     return sources
-
-
-# --- reading a stream -----------------------------------------------------------------------------------
-
-
-def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    """A GetRecords record as Lambda's event source hands it to the function (a JSON-ready dict)."""
-    stream = dict(record["dynamodb"])
-    created = stream.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        # boto3 parses the timestamp; the event carries epoch seconds
-        stream["ApproximateCreationDateTime"] = float(int(created.timestamp()))
-    for image in ("Keys", "NewImage", "OldImage"):
-        if image in stream:
-            stream[image] = {name: _json_ready(value) for name, value in stream[image].items()}
-    return {
-        "eventID": record["eventID"],
-        "eventName": record["eventName"],
-        "eventVersion": record.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": region,
-        "dynamodb": stream,
-        "eventSourceARN": stream_arn,
-    }
-
-
-def _json_ready(value: Any) -> Any:
-    """An attribute value with its binaries as base64 text, which is how the JSON event carries them."""
-    if isinstance(value, Mapping):
-        return {
-            key: (
-                base64.b64encode(item).decode("ascii")
-                if isinstance(item, bytes | bytearray)
-                else [base64.b64encode(part).decode("ascii") for part in item]
-                if key == "BS"
-                else _json_ready(item)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_json_ready(item) for item in value]
-    return value
-
-
-def stream_arn(describe_table: Mapping[str, Any], table_name: str) -> str:
-    arn = describe_table.get("LatestStreamArn")
-    if not isinstance(arn, str):
-        raise StreamSourceError(f"table {table_name} has no stream (StreamSpecification missing from template.yaml?)")
-    return arn
-
-
-@dataclass
-class ShardBatch:
-    shard_id: str
-    records: list[dict[str, Any]]
-
-
-@dataclass
-class _Shard:
-    parent: str | None
-    iterator: str | None
-    # The last record handed out: where to continue when an iterator expires.
-    last_sequence_number: str | None = None
-    closed: bool = False
-
-
-@dataclass
-class StreamReader:
-    """Every shard of one stream, each followed from its oldest record (TRIM_HORIZON), children after parents."""
-
-    client: DynamoDBStreamsClient
-    arn: str
-    region: str
-    _shards: dict[str, _Shard] = field(default_factory=dict)
-
-    def batches(self, limit: int = DEFAULT_BATCH_SIZE) -> list[ShardBatch]:
-        """The records added since the last call, one batch per shard that has some (at most `limit` each)."""
-        self._discover()
-        batches = []
-        for shard_id, shard in self._shards.items():
-            parent = self._shards.get(shard.parent) if shard.parent else None
-            if shard.closed or (parent is not None and not parent.closed):
-                continue
-            records = self._read(shard_id, shard, limit)
-            if records:
-                batches.append(ShardBatch(shard_id, records))
-        return batches
-
-    def records(self, limit: int = DEFAULT_BATCH_SIZE) -> list[dict[str, Any]]:
-        """Every record added since the last call, shard after shard."""
-        collected: list[dict[str, Any]] = []
-        while batches := self.batches(limit):
-            for batch in batches:
-                collected.extend(batch.records)
-        return collected
-
-    def _discover(self) -> None:
-        start: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"StreamArn": self.arn}
-            if start is not None:
-                kwargs["ExclusiveStartShardId"] = start
-            description = self.client.describe_stream(**kwargs)["StreamDescription"]
-            for shard in description.get("Shards", []):
-                shard_id = shard["ShardId"]
-                if shard_id not in self._shards:
-                    self._shards[shard_id] = _Shard(
-                        parent=shard.get("ParentShardId"), iterator=self._iterator(shard_id, "TRIM_HORIZON")
-                    )
-            start = description.get("LastEvaluatedShardId")
-            if start is None:
-                return
-
-    def _iterator(self, shard_id: str, kind: str, sequence_number: str | None = None) -> str:
-        kwargs: dict[str, Any] = {"StreamArn": self.arn, "ShardId": shard_id, "ShardIteratorType": kind}
-        if sequence_number is not None:
-            kwargs["SequenceNumber"] = sequence_number
-        return self.client.get_shard_iterator(**kwargs)["ShardIterator"]
-
-    def _read(self, shard_id: str, shard: _Shard, limit: int) -> list[dict[str, Any]]:
-        if shard.iterator is None:
-            shard.closed = True
-            return []
-        try:
-            response = self.client.get_records(ShardIterator=shard.iterator, Limit=limit)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ExpiredIteratorException":
-                raise
-            # iterators live 15 minutes; carry on after the last record handed out
-            if shard.last_sequence_number is None:
-                shard.iterator = self._iterator(shard_id, "TRIM_HORIZON")
-            else:
-                shard.iterator = self._iterator(shard_id, "AFTER_SEQUENCE_NUMBER", shard.last_sequence_number)
-            response = self.client.get_records(ShardIterator=shard.iterator, Limit=limit)
-        shard.iterator = response.get("NextShardIterator")
-        records = [lambda_record(record, self.arn, self.region) for record in response.get("Records", [])]
-        if records:
-            shard.last_sequence_number = records[-1]["dynamodb"]["SequenceNumber"]
-        if shard.iterator is None:
-            shard.closed = True
-        return records
-
-
-def first_failed_sequence_number(result: Any, records: Sequence[Mapping[str, Any]]) -> str | None:
-    """Where Lambda resumes after a partial batch response: the lowest sequence number reported, None if none.
-
-    An identifier that names no record of the batch fails the whole batch, as in Lambda.
-    """
-    failures = result.get("batchItemFailures") if isinstance(result, Mapping) else None
-    if not failures:
-        return None
-    known = [str(record["dynamodb"]["SequenceNumber"]) for record in records]
-    reported = [str(failure.get("itemIdentifier")) for failure in failures if isinstance(failure, Mapping)]
-    if not reported or any(identifier not in known for identifier in reported):
-        return known[0]
-    return min(reported, key=known.index)

@@ -1,0 +1,68 @@
+"""The containers of every function of the template, started with the runner: one of each, warm, so a handler that
+cannot be imported stops the start with its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from products_api_local.functions.containers import FunctionContainers
+from products_api_local.functions.worker import ContainerSpec
+from products_api_local.template.functions import FunctionSpec
+from products_api_local.template.model import LocalTemplate
+
+
+class ContainerStartError(RuntimeError):
+    """A function's first container did not start: the message holds each failure."""
+
+
+def container_environment(spec: FunctionSpec, endpoints: Mapping[str, str]) -> dict[str, str]:
+    """What a container of the function sees: the runner's environment (isolated from AWS), the function's own
+    variables, and the local endpoints."""
+    environment = dict(os.environ)
+    # The console shows the function's one JSON log line per request; its EMF metric blob (a second JSON line per
+    # request, for CloudWatch) is left out, and there is no X-Ray daemon to trace to. A variable set in the shell
+    # wins: POWERTOOLS_METRICS_DISABLED=false make serve prints the metrics too.
+    for variable in ("POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"):
+        environment.setdefault(variable, "true")
+    environment.update(spec.environment)
+    environment.update(endpoints)
+    return environment
+
+
+def start_containers(
+    template: LocalTemplate, endpoints: Mapping[str, str], concurrency: int, log: Callable[[str], None]
+) -> dict[str, FunctionContainers]:
+    """The containers of every function, one of each started (in parallel) and kept warm."""
+    pools = {
+        logical_id: FunctionContainers(
+            ContainerSpec(
+                function_name=logical_id,
+                code_dir=spec.code_dir,
+                handler=spec.handler,
+                memory_mb=spec.memory_mb,
+                region=template.region,
+                environment=container_environment(spec, endpoints),
+            ),
+            timeout_seconds=spec.timeout_seconds,
+            concurrency=spec.reserved_concurrency or concurrency,
+        )
+        for logical_id, spec in template.functions.items()
+    }
+    with ThreadPoolExecutor(max_workers=len(pools) or 1) as executor:
+        started = {logical_id: executor.submit(pool.warm_up) for logical_id, pool in pools.items()}
+    failures = []
+    for logical_id, future in started.items():
+        try:
+            init_seconds = future.result()
+        except RuntimeError as exc:
+            failures.append(f"{logical_id}: cannot import its handler:\n{exc}")
+        else:
+            log(f"{logical_id}: container started (init {init_seconds * 1000:.0f} ms)")
+    if failures:
+        for pool in pools.values():
+            pool.stop()
+        raise ContainerStartError("\n".join(failures))
+    return pools
