@@ -24,12 +24,14 @@ from typing import Any, Protocol
 
 from products_api_local.functions.context import LambdaContext
 from products_api_local.functions.loader import Handler
+from products_api_local.functions.preload import LIBRARIES
 from products_api_local.functions.worker import ContainerSpec, serve
 
 # Lambda gives a function's init 10 s; imports are slower on a busy laptop than in Lambda, so allow more.
 INIT_TIMEOUT_SECONDS = 30.0
-# Containers fork from a small server process that holds no thread of the runner (forking a threaded process is
-# unsafe); it imports nothing of the functions, so each container's init is a real cold start.
+# Containers fork from a server process that holds no thread of the runner (forking a threaded process is unsafe).
+# It has imported the libraries the functions use (`preload`) but none of their own code, so a container's init is
+# a real cold start of the handler's module, without paying again for boto3, pydantic and Powertools.
 _CONTEXT: ForkServerContext = multiprocessing.get_context("forkserver")
 
 
@@ -41,6 +43,9 @@ class Invocation:
     error: str | None
     # The init duration when this invocation started a container (a cold start), else None.
     init_seconds: float | None = None
+    # Which of the function's containers ran it (1, 2, ... in the order they started; 0 when there is none): two
+    # requests served by different containers at once are invocations side by side.
+    container: int = 0
 
 
 class Invoker(Protocol):
@@ -75,7 +80,8 @@ class InProcessFunction:
 
 
 class _Container:
-    def __init__(self, spec: ContainerSpec) -> None:
+    def __init__(self, spec: ContainerSpec, number: int) -> None:
+        self.number = number
         self.connection, child = _CONTEXT.Pipe()
         self.process: BaseProcess = _CONTEXT.Process(
             target=serve, args=(child, spec), name=f"container-{spec.function_name}", daemon=True
@@ -112,13 +118,14 @@ class FunctionContainers:
     def __init__(self, spec: ContainerSpec, timeout_seconds: int, concurrency: int) -> None:
         if concurrency < 1:
             raise ValueError(f"{spec.function_name}: the concurrency cap must be at least 1, got {concurrency}")
-        # The server process starts with the first container: from then on it has the worker's module at hand.
-        _CONTEXT.set_forkserver_preload(["products_api_local.functions.worker"])
+        # The server process starts with the first container: from then on it has these modules at hand.
+        _CONTEXT.set_forkserver_preload(["products_api_local.functions.worker", *LIBRARIES])
         self.spec = spec
         self.timeout_seconds = timeout_seconds
         self.concurrency = concurrency
         self._idle: list[_Container] = []
         self._count = 0
+        self._started = 0
         self._closed = False
         self._changed = threading.Condition()
 
@@ -151,15 +158,15 @@ class FunctionContainers:
             container.connection.send((event, str(uuid.uuid4()), self.timeout_seconds * 1000))
             if not container.connection.poll(self.timeout_seconds):
                 elapsed = time.monotonic() - started
-                return Invocation(
-                    None, elapsed, f"Task timed out after {self.timeout_seconds:.2f} seconds (container stopped)", cold
-                )
+                timed_out = f"Task timed out after {self.timeout_seconds:.2f} seconds (container stopped)"
+                return Invocation(None, elapsed, timed_out, cold, container.number)
             kind, payload = _receive(container.connection)
             elapsed = time.monotonic() - started
             healthy = kind in {"ok", "error"}
             if kind == "ok":
-                return Invocation(json.loads(payload), elapsed, None, cold)
-            return Invocation(None, elapsed, f"raised:\n{payload}" if kind == "error" else payload, cold)
+                return Invocation(json.loads(payload), elapsed, None, cold, container.number)
+            error = f"raised:\n{payload}" if kind == "error" else payload
+            return Invocation(None, elapsed, error, cold, container.number)
         finally:
             self._release(container, healthy=healthy)
 
@@ -180,10 +187,12 @@ class FunctionContainers:
         return container, init_seconds
 
     def _start(self, counted: bool = False) -> tuple[_Container | None, str, float]:
-        if not counted:
-            with self._changed:
+        with self._changed:
+            if not counted:
                 self._count += 1
-        container = _Container(self.spec)
+            self._started += 1
+            number = self._started
+        container = _Container(self.spec, number)
         kind, payload = container.wait_ready()
         if kind == "ready":
             return container, "", float(payload)
