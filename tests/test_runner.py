@@ -144,7 +144,9 @@ def test_printed_curl_works_as_pasted(runner: tuple[Runner, Banner]) -> None:
     assert (body["name"], body["imageUrls"]) == (NEW_NAME, NEW_IMAGES)
     assert body["model"] == "LI-48V-20AH"
     # One log line per request: method, path, status, duration.
-    process.wait_for_line(rf"^PATCH /api/v1/products/{banner.product_id} 200 \d+\.\d ms \(\w+Function, [^)]*\)$", 10)
+    process.wait_for_line(
+        rf"^PATCH /api/v1/products/{banner.product_id} 200 \d+\.\d ms \(\w+Function container \d+, [^)]*\)$", 10
+    )
 
 
 def test_docs_python_requests_example(runner: tuple[Runner, Banner]) -> None:
@@ -211,7 +213,8 @@ def test_history_route_is_served_with_the_demo_key(runner: tuple[Runner, Banner]
     assert set(reply.body) == {"items", "nextCursor"}
     assert isinstance(reply.body["items"], list)
     process.wait_for_line(
-        rf"^GET /api/v1/products/{banner.product_id}/history\?limit=5 200 \d+\.\d ms \(\w+Function, [^)]*\)$", 10
+        rf"^GET /api/v1/products/{banner.product_id}/history\?limit=5 200 \d+\.\d ms \(\w+Function container \d+, [^)]*\)$",
+        10,
     )
     refused = get_history(banner, "?limit=0")
     assert (refused.status, refused.body["code"]) == (400, "validation_error")

@@ -78,7 +78,7 @@ class LocalApi:
         name = match.route.function
         event = build_event(request, match, self.gateway, request_id=request_id)
         invocation = self.functions[name].invoke(event)
-        note = f" ({name}"
+        note = f" ({name} container {invocation.container}"
         if invocation.init_seconds is not None:
             note += f", cold start: init {invocation.init_seconds * 1000:.0f} ms"
         note += f", {invocation.elapsed_seconds * 1000:.1f} ms in the function)"
@@ -168,7 +168,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     protocol=self.request_version,
                 )
                 response, note = server.api.handle(request)
-            self._write(response)
+            try:
+                self._write(response)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up (its timeout) while the function ran: as API Gateway, the function's work
+                # stands and the answer is dropped; the console says so in the request's line, not in a traceback.
+                self.close_connection = True
+                note += " (the client had closed the connection: response not sent)"
         finally:
             server.end()
         milliseconds = (time.perf_counter() - started) * 1000
