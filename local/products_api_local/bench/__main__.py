@@ -12,109 +12,37 @@ Timing and size figures are reports, not tests: the machine they run on decides 
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from products_api_local.bench.cold import ColdResult, measure_cold_import
-from products_api_local.bench.handler import ROOT_ENV_VAR
+from products_api_local.bench.cost import report_cost
 from products_api_local.bench.load import LoadResult, RunnerUnavailable, run_load
-from products_api_local.bench.memory import MARK as MEMORY_MARK
+from products_api_local.bench.options import Options, options_from
 from products_api_local.bench.stats import Spread, heading, percentile, table, verdict
-from products_api_local.bench.warm import KindResult, WarmBench, seed_product
+from products_api_local.bench.warm import KindResult, WarmBench
+from products_api_local.bench.warm_report import (
+    TARGET_WARM_RATIO,
+    measure_memory,
+    report_calls,
+    report_capacity,
+    report_memory,
+    report_warm,
+)
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, find_jar
-from products_api_local.template.document import load_template, project_root
+from products_api_local.template.document import project_root
 
 # --- targets (the issue) -------------------------------------------------------------------------------------------
-TARGET_CALLS = {
-    "patch without model": 1,
-    "patch with a model change": 2,
-    "first request with Idempotency-Key": 3,
-    "its replay": 1,
-    "{}": 1,
-}
-TARGET_WARM_RATIO = 1.2
 TARGET_COLD_RATIO = 1.1
 TARGET_ARTEFACT_MB = 15.0
 
-# --- list prices, us-east-1, as known on PRICES_AS_OF; check them before relying on the dollars ----------------------
-PRICES_AS_OF = "2025-06 (DynamoDB on-demand since the 2024-11-01 price cut)"
-HTTP_API_PER_MILLION = 1.00  # API Gateway HTTP API, first 300 million requests a month
-LAMBDA_REQUESTS_PER_MILLION = 0.20
-LAMBDA_ARM_GB_SECOND = 0.0000133334  # Lambda arm64, first 7.5 billion GB-s a month
-DYNAMODB_WRU_PER_MILLION = 0.625  # on-demand write request units
-DYNAMODB_RRU_PER_MILLION = 0.125  # on-demand read request units
-LAMBDA_FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1769 MB, CPU in proportion to memory below it
-
-
-def _template_memory_mb() -> int:
-    """The memory the deployed functions get: template.yaml's Globals.Function.MemorySize."""
-    return int(load_template()["Globals"]["Function"]["MemorySize"])
-
 
 BUILD_DIRS = ("SharedLayer", "UpdateProductFunction")
-
-
-@dataclass(frozen=True)
-class Options:
-    rounds: int
-    iterations: int
-    warm_up: int
-    cold_runs: int
-    cold_modes: tuple[str, ...]
-    memory_requests: int
-    load_clients: int
-    load_seconds: float
-    load_windows: int
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m products_api_local.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="repeated rounds of the warm measure (default 5)")
-    parser.add_argument("--iterations", type=int, default=60, help="timed pairs per kind and round (default 60)")
-    parser.add_argument("--warm-up", type=int, default=10, help="untimed pairs per kind and round (default 10)")
-    parser.add_argument("--cold-runs", type=int, default=9, help="interleaved cold-import pairs per mode (default 9)")
-    parser.add_argument(
-        "--cold-bytecode",
-        choices=["both", "as-shipped", "with-bytecode"],
-        default="both",
-        help="which cold-import situations to measure (default both)",
-    )
-    parser.add_argument("--memory-requests", type=int, default=300, help="warm requests of the memory run")
-    parser.add_argument("--load-clients", type=int, default=16, help="concurrent HTTP clients (default 16)")
-    parser.add_argument("--load-seconds", type=float, default=30.0, help="HTTP load duration; 0 skips it (default 30)")
-    return parser
-
-
-def _options(argv: Sequence[str] | None) -> Options:
-    arguments = _parser().parse_args(argv)
-    modes = {
-        "both": ("as shipped", "with bytecode"),
-        "as-shipped": ("as shipped",),
-        "with-bytecode": ("with bytecode",),
-    }[arguments.cold_bytecode]
-    for name in ("rounds", "iterations", "cold_runs", "memory_requests", "load_clients"):
-        if getattr(arguments, name) < 1:
-            raise SystemExit(f"error: --{name.replace('_', '-')} must be at least 1")
-    return Options(
-        rounds=arguments.rounds,
-        iterations=arguments.iterations,
-        warm_up=max(0, arguments.warm_up),
-        cold_runs=arguments.cold_runs,
-        cold_modes=modes,
-        memory_requests=arguments.memory_requests,
-        load_clients=arguments.load_clients,
-        load_seconds=max(0.0, arguments.load_seconds),
-        load_windows=max(1, min(6, int(arguments.load_seconds // 5) or 1)),
-    )
 
 
 # --- artefact size -------------------------------------------------------------------------------------------------
@@ -199,158 +127,20 @@ def report_cold(result: ColdResult) -> dict[str, float]:
     return medians
 
 
-# --- warm ----------------------------------------------------------------------------------------------------------
-
-
-def report_calls(results: dict[str, KindResult]) -> bool:
-    heading("DynamoDB calls per request (credential already cached)")
-    rows = []
-    met = True
-    for name, result in results.items():
-        target = TARGET_CALLS[name]
-        ok = len(result.handler_calls) == target
-        met = met and ok
-        rows.append([name, str(len(result.handler_calls)), " + ".join(result.handler_calls), str(target), verdict(ok)])
-    table(rows, ["request kind", "calls", "operations", "target", ""])
-    return met
-
-
-def report_capacity(results: dict[str, KindResult]) -> None:
-    heading("Capacity per request, billed by AWS's rules (DynamoDB Local's own ReturnConsumedCapacity alongside)")
-    rows = []
-    for name, result in results.items():
-        log = result.capacity
-        assert log is not None
-        detail = ", ".join(
-            f"{call.operation}{' (condition failed)' if call.failed_condition else ''} "
-            f"{call.read_units or call.write_units:g}"
-            for call in log.calls
-        )
-        rows.append([name, f"{log.read_units:g}", f"{log.write_units:g}", f"{log.reported:g}", detail])
-    table(rows, ["request kind", "RRU", "WRU", "DDB Local says", "per call"])
-    print(
-        "DynamoDB Local reports nothing for a failed conditional write and 2.0 for a 3-item transaction; AWS bills a\n"
-        "failed condition like the write (1 WRU per KB) and a transaction 2 WRU per item and KB."
-    )
-
-
-def report_warm(results: dict[str, KindResult], options: Options) -> bool:
-    heading("Warm latency in process: handler vs the bare boto3 calls the request needs (ms, same DynamoDB Local)")
-    rows = []
-    met = True
-    for name, result in results.items():
-        spread = Spread.of(result.round_ratios)
-        ok = spread.median <= TARGET_WARM_RATIO
-        met = met and ok
-        rows.append(
-            [
-                name,
-                f"{percentile(result.handler_ms, 0.5):.2f}",
-                f"{percentile(result.handler_ms, 0.99):.2f}",
-                f"{percentile(result.bare_ms, 0.5):.2f}",
-                f"{percentile(result.bare_ms, 0.99):.2f}",
-                f"{percentile(result.handler_ms, 0.5) - percentile(result.bare_ms, 0.5):.2f}",
-                spread.format(".3f"),
-                f"<= {TARGET_WARM_RATIO}",
-                verdict(ok),
-            ]
-        )
-    table(
-        rows,
-        ["request kind", "handler p50", "p99", "bare p50", "p99", "overhead p50", "p50 ratio per round", "target", ""],
-    )
-    print(
-        f"{options.rounds} rounds x {options.iterations} interleaved pairs per kind (after {options.warm_up} untimed); "
-        "p50/p99 over all rounds"
-    )
-    return met
-
-
-@dataclass(frozen=True)
-class MemoryFigures:
-    rss_after_import_mb: float
-    rss_peak_mb: float
-    import_cpu_s: float
-    import_wall_s: float
-    first_request_wall_s: float
-    warm_cpu_ms: float
-    warm_wall_ms: float
-
-
-def measure_memory(bench: WarmBench, requests: int) -> MemoryFigures:
-    """A fresh interpreter as one container: the real get_runtime(), its own client, the bench's DynamoDB Local."""
-    seed_product(bench.products, "cccccccccccccccccccccc03", "BENCH-MEMORY")
-    env = {**os.environ, **bench.environment, ROOT_ENV_VAR: str(project_root())}
-    completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "products_api_local.bench.memory",
-            bench.token,
-            "cccccccccccccccccccccc03",
-            str(requests),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    lines = [line for line in completed.stdout.splitlines() if line.startswith(MEMORY_MARK)]
-    if completed.returncode != 0 or not lines:
-        raise RuntimeError(f"memory run failed ({completed.returncode}):\n{completed.stderr[-2000:]}")
-    data = json.loads(lines[-1][len(MEMORY_MARK) :])
-    return MemoryFigures(
-        rss_after_import_mb=data["rss_after_import_mb"],
-        rss_peak_mb=data["rss_peak_mb"],
-        import_cpu_s=data["import_cpu_s"],
-        import_wall_s=data["import_wall_s"],
-        first_request_wall_s=data["first_request_wall_s"],
-        warm_cpu_ms=data["warm_cpu_ms_per_request"],
-        warm_wall_ms=data["warm_wall_ms_per_request"],
-    )
-
-
-def report_memory(figures: MemoryFigures) -> None:
-    memory_mb = _template_memory_mb()
-    heading(f"One container in a fresh interpreter: memory and CPU (MemorySize is {memory_mb} MB)")
-    print(
-        f"peak RSS {figures.rss_peak_mb:.0f} MB (after import {figures.rss_after_import_mb:.0f} MB); "
-        f"import {figures.import_wall_s * 1000:.0f} ms wall / {figures.import_cpu_s * 1000:.0f} ms CPU; "
-        f"first request (runtime build, credential read) {figures.first_request_wall_s * 1000:.0f} ms; "
-        f"warm request {figures.warm_wall_ms:.2f} ms wall / {figures.warm_cpu_ms:.2f} ms CPU"
-    )
-    print("Lambda gives CPU in proportion to memory (one vCPU at 1769 MB). If a Lambda vCPU ran like this machine's")
-    print("core, the CPU-bound parts would take (DynamoDB waits come on top and do not scale):")
-    rows = []
-    for memory in (128, 256, 512, 1024, LAMBDA_FULL_VCPU_MB):
-        stretch = max(1.0, LAMBDA_FULL_VCPU_MB / memory)
-        cpu_ms = figures.warm_cpu_ms * stretch
-        cost = memory / 1024 * (cpu_ms / 1000) * LAMBDA_ARM_GB_SECOND * 1e6
-        rows.append(
-            [
-                f"{memory} MB",
-                f"{figures.import_cpu_s * stretch:.2f}",
-                f"{cpu_ms:.1f}",
-                f"${cost:.4f}",
-                f"${memory / 1024 * 0.001 * LAMBDA_ARM_GB_SECOND * 1e6:.5f}",
-                "too small" if figures.rss_peak_mb > memory * 0.8 else "fits",
-            ]
-        )
-    table(rows, ["memory", "import s", "warm CPU ms", "CPU $/M", "$/M per ms of waiting", "peak RSS"])
-
-
 # --- load ----------------------------------------------------------------------------------------------------------
 
 
 # The single-lock runner's figure with 16 clients (issue 12); containers side by side must reach 4 times it.
 OLD_LOAD_RATE = 42.0
 TARGET_LOAD_RATE = 4 * OLD_LOAD_RATE
+# Between one client and the most: the issue's "8 concurrent clients get clearly more throughput than 1".
+LOAD_MIDDLE_CLIENTS = 8
 
 
 def report_load(results: list[LoadResult], skipped: str | None, options: Options) -> float | None:
     """Each run's figures; the requests per second of the last (the most clients), None if skipped."""
-    heading(f"HTTP load on the local runner (1 and {options.load_clients} clients, {options.load_seconds:g} s each)")
+    counts = " and ".join(", ".join(str(result.clients) for result in results).rsplit(", ", 1)) or "no"
+    heading(f"HTTP load on the local runner ({counts} clients, {options.load_seconds:g} s each)")
     if not results:
         print(f"SKIPPED: {skipped}")
         return None
@@ -361,44 +151,17 @@ def report_load(results: list[LoadResult], skipped: str | None, options: Options
             f"{result.requests / result.seconds:.1f} requests/s "
             f"(per {result.seconds / options.load_windows:.0f} s window: {rates.format('.1f')}); "
             f"p50 {percentile(result.latencies_ms, 0.5):.1f} ms, p99 {percentile(result.latencies_ms, 0.99):.1f} ms; "
-            f"errors {result.error_count}" + (f" ({result.errors})" if result.errors else "")
+            f"errors {result.error_count}"
+            + (f" ({result.errors})" if result.errors else "")
+            + f"; load average {result.load_average}"
         )
-    return results[-1].requests / results[-1].seconds
+    # The machine's other work shares its cores: the load average says how much of them the runs had.
+    print(f"{results[-1].clients} clients / 1 client: {rate(results[-1]) / rate(results[0]):.1f}x the throughput")
+    return rate(results[-1])
 
 
-# --- cost ----------------------------------------------------------------------------------------------------------
-
-
-def report_cost(results: dict[str, KindResult]) -> None:
-    memory_mb = _template_memory_mb()
-    heading(f"Dollars per million PATCHes on AWS (us-east-1 list prices as of {PRICES_AS_OF}; check them)")
-    print(
-        f"HTTP API ${HTTP_API_PER_MILLION:.2f}/M; Lambda arm64 ${LAMBDA_REQUESTS_PER_MILLION:.2f}/M requests + "
-        f"${LAMBDA_ARM_GB_SECOND}/GB-s at {memory_mb} MB, billed per 1 ms; DynamoDB on-demand "
-        f"${DYNAMODB_WRU_PER_MILLION}/M WRU, ${DYNAMODB_RRU_PER_MILLION}/M RRU"
-    )
-    rows = []
-    for name, result in results.items():
-        log = result.capacity
-        assert log is not None
-        duration_ms = float(int(percentile(result.handler_ms, 0.5)) + 1)
-        lambda_cost = LAMBDA_REQUESTS_PER_MILLION + memory_mb / 1024 * duration_ms / 1000 * LAMBDA_ARM_GB_SECOND * 1e6
-        dynamodb_cost = log.write_units * DYNAMODB_WRU_PER_MILLION + log.read_units * DYNAMODB_RRU_PER_MILLION
-        total = HTTP_API_PER_MILLION + lambda_cost + dynamodb_cost
-        rows.append(
-            [
-                name,
-                f"{duration_ms:.0f}",
-                f"{log.read_units:g} / {log.write_units:g}",
-                f"{HTTP_API_PER_MILLION:.3f}",
-                f"{lambda_cost:.3f}",
-                f"{dynamodb_cost:.3f}",
-                f"{total:.3f}",
-            ]
-        )
-    table(rows, ["request kind", "billed ms", "RRU / WRU", "HTTP API $", "Lambda $", "DynamoDB $", "total $/M"])
-    print("billed ms: the handler's measured p50 here, rounded up to Lambda's 1 ms; in AWS the DynamoDB round trips")
-    print("decide it. A container's first request (and one every CREDENTIAL_CACHE_SECONDS) adds 0.5 RRU.")
+def rate(result: LoadResult) -> float:
+    return result.requests / result.seconds
 
 
 # --- main ----------------------------------------------------------------------------------------------------------
@@ -415,7 +178,7 @@ def _describe_machine() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = _options(argv)
+    options = options_from(argv)
     root = project_root()
     started = time.monotonic()
     print(f"products-api benchmark: {_describe_machine()}")
@@ -474,7 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     skipped: str | None = "--load-seconds 0"
     if options.load_seconds > 0:
         try:
-            loads = run_load(sorted({1, options.load_clients}), options.load_seconds)
+            loads = run_load(
+                sorted({1, min(LOAD_MIDDLE_CLIENTS, options.load_clients), options.load_clients}), options.load_seconds
+            )
             skipped = None
         except RunnerUnavailable as exc:
             skipped = str(exc)
