@@ -1,14 +1,16 @@
 """Serve the routes of template.yaml over HTTP on DynamoDB Local, as Lambda would run them: the API as a user calls it.
 
     python -m products_api_local.runner [--port 3000] [--host 127.0.0.1] [--in-memory] [--data-dir PATH]
-                                        [--concurrency 8]
+                                        [--concurrency 8] [--provisioned 1]
 
 No Docker: each function of the template runs in containers of its own (`products_api_local.functions`): worker
 processes that import the handler from its CodeUri folder with the environment the template gives the function
 (table references resolved to the local tables), then take one invocation at a time while warm. Requests are served
 side by side; when every container of a function is busy, a new one starts (a cold start, shown on the console
-line), up to the function's ReservedConcurrentExecutions or --concurrency. One container per function is started
-with the runner, so a handler that cannot be imported stops the start with its traceback.
+line), up to the function's ReservedConcurrentExecutions or --concurrency. One container per function (or
+--provisioned) is started with the runner, so a handler that cannot be imported stops the start with its traceback.
+Containers fork from a process that has imported the functions' libraries (boto3, pydantic, Powertools) once, so a
+cold start costs the handler's own init.
 
 Functions fed by a DynamoDB stream (`Type: DynamoDB` events) are fed as Lambda's event source feeds them
 (`products_api_local.streams`): batch size, filter, partial batch responses, bisection, retries, a local dead-letter
@@ -51,6 +53,7 @@ import boto3
 from products_api_local.apigateway.events import ApiGateway
 from products_api_local.apigateway.routes import RouteError, RouteTable
 from products_api_local.apigateway.server import ApiServer, LocalApi, ServerError, bind
+from products_api_local.banner import print_banner
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 from products_api_local.functions.containers import FunctionContainers
 from products_api_local.functions.context import DEFAULT_REGION
@@ -69,7 +72,7 @@ from products_api_local.template.tables import create_tables
 
 if TYPE_CHECKING:
     # Imported at run time while DynamoDB Local starts: it loads the models, which takes a while.
-    from products_api_local.demo import Demo
+    pass
 
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "127.0.0.1"
@@ -110,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
         help="containers per function at most, where the template sets no ReservedConcurrentExecutions "
         f"(default {DEFAULT_CONCURRENCY})",
     )
+    parser.add_argument(
+        "--provisioned",
+        type=int,
+        default=1,
+        help="containers per function started with the runner and kept warm, as Lambda's provisioned concurrency "
+        "(default 1; more start on demand, up to the cap)",
+    )
     storage = parser.add_mutually_exclusive_group()
     storage.add_argument("--in-memory", action="store_true", help="keep nothing: the data is gone when it stops")
     storage.add_argument("--data-dir", type=Path, help=f"where DynamoDB Local keeps its data (default ./{DATA_DIR})")
@@ -139,9 +149,10 @@ def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
-    if arguments.concurrency < 1:
-        print("error: --concurrency must be at least 1", file=sys.stderr)
-        return 2
+    for option in ("concurrency", "provisioned"):
+        if getattr(arguments, option) < 1:
+            print(f"error: --{option} must be at least 1", file=sys.stderr)
+            return 2
     if isinstance(sys.stdout, io.TextIOWrapper):
         # The banner must show up at once when the output is a pipe (a test, `tee`).
         sys.stdout.reconfigure(line_buffering=True)
@@ -218,7 +229,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
             sink.start()
             endpoints["AWS_ENDPOINT_URL_EVENTBRIDGE"] = sink.endpoint_url
         try:
-            pools = start_containers(template, endpoints, arguments.concurrency, log)
+            pools = start_containers(template, endpoints, arguments.concurrency, log, arguments.provisioned)
         except ContainerStartError as exc:
             raise RunnerError(str(exc)) from None
         try:
@@ -259,7 +270,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         server.api = LocalApi(routes, pools, ApiGateway(forwarded_port=port), log)
         serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
         serving.start()
-        _print_banner(
+        print_banner(
             arguments.host,
             port,
             database,
@@ -332,70 +343,6 @@ def _table_for(functions: Mapping[str, FunctionSpec], variable: str, table_names
         if variable in spec.environment:
             return spec.environment[variable]
     raise RunnerError(f"no function sets {variable}; the demo data needs it (tables: {', '.join(table_names)})")
-
-
-def _url_host(host: str) -> str:
-    if host in {"", "0.0.0.0", "::"}:  # noqa: S104 - listening everywhere: clients on this machine use loopback
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
-
-
-def _print_banner(
-    host: str,
-    port: int,
-    database: DynamoDBLocal,
-    data_dir: Path | None,
-    demo: Demo,
-    seeded: bool,
-    routes: RouteTable,
-    template: LocalTemplate,
-    pools: Mapping[str, FunctionContainers],
-    dead_letter_file: Path,
-    startup_seconds: float,
-) -> None:
-    specs = template.functions
-    base_url = f"http://{_url_host(host)}:{port}"
-    storage = (
-        f"{data_dir} (kept across restarts; delete it to start over)"
-        if data_dir is not None
-        else "in memory (gone when the runner stops)"
-    )
-    lines = [
-        "",
-        f"Products API running at {base_url} (started in {startup_seconds:.1f} s)",
-        f"  DynamoDB Local: {database.endpoint_url}",
-        f"  Data:           {storage}",
-        f"  Demo data:      {'seeded now' if seeded else 'found from an earlier start'} (company {demo.company})",
-        f"  Demo product:   {demo.productId}",
-        f"  Demo API key:   {demo.token}",
-        "  Routes:",
-    ]
-    for route in routes.routes:
-        spec = specs[route.function]
-        lines.append(f"    {route.route_key} -> {route.function} ({spec.handler}, timeout {spec.timeout_seconds} s)")
-    lines.append("  Containers:     per function, one per concurrent invocation (cold starts are shown), at most")
-    lines += [f"    {name}: {pool.concurrency}" for name, pool in pools.items()]
-    if template.stream_sources:
-        lines.append("  Streams (events published to EventBridge are printed here, not delivered):")
-    for source in template.stream_sources:
-        lines.append(f"    {source.table} -> {source.function} ({specs[source.function].handler})")
-    if template.stream_sources:
-        lines.append(f"  Dead letters:   {dead_letter_file}")
-    from products_api_local.demo import curl_example, history_curl_example
-
-    lines += [
-        "",
-        "Try it:",
-        "",
-        curl_example(base_url, demo),
-        "",
-        "and read its history:",
-        "",
-        history_curl_example(base_url, demo),
-        "",
-        "Press Ctrl-C to stop (the API, the functions, then DynamoDB Local).",
-    ]
-    print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The containers of every function of the template, started with the runner: one of each, warm, so a handler that
-cannot be imported stops the start with its traceback.
+"""The containers of every function of the template, started with the runner: one of each (or --provisioned), warm,
+so a handler that cannot be imported stops the start with its traceback.
 """
 
 from __future__ import annotations
@@ -33,9 +33,14 @@ def container_environment(spec: FunctionSpec, endpoints: Mapping[str, str]) -> d
 
 
 def start_containers(
-    template: LocalTemplate, endpoints: Mapping[str, str], concurrency: int, log: Callable[[str], None]
+    template: LocalTemplate,
+    endpoints: Mapping[str, str],
+    concurrency: int,
+    log: Callable[[str], None],
+    provisioned: int = 1,
 ) -> dict[str, FunctionContainers]:
-    """The containers of every function, one of each started (in parallel) and kept warm."""
+    """The containers of every function, `provisioned` of each (at most its cap) started in parallel and kept warm,
+    as Lambda's provisioned concurrency keeps them: a burst then finds them initialised."""
     pools = {
         logical_id: FunctionContainers(
             ContainerSpec(
@@ -51,10 +56,13 @@ def start_containers(
         )
         for logical_id, spec in template.functions.items()
     }
-    with ThreadPoolExecutor(max_workers=len(pools) or 1) as executor:
-        started = {logical_id: executor.submit(pool.warm_up) for logical_id, pool in pools.items()}
+    starts = [
+        (logical_id, pool) for logical_id, pool in pools.items() for _ in range(min(provisioned, pool.concurrency))
+    ]
+    with ThreadPoolExecutor(max_workers=len(starts) or 1) as executor:
+        started = [(logical_id, executor.submit(pool.warm_up)) for logical_id, pool in starts]
     failures = []
-    for logical_id, future in started.items():
+    for logical_id, future in started:
         try:
             init_seconds = future.result()
         except RuntimeError as exc:
@@ -64,5 +72,6 @@ def start_containers(
     if failures:
         for pool in pools.values():
             pool.stop()
-        raise ContainerStartError("\n".join(failures))
+        # One failure per function is enough: its other containers fail alike.
+        raise ContainerStartError("\n".join(dict.fromkeys(failures)))
     return pools
