@@ -13,6 +13,10 @@ from products_api_local.functions.worker import ContainerSpec
 from products_api_local.template.functions import FunctionSpec
 from products_api_local.template.model import LocalTemplate
 
+# The nice value added to the containers of functions fed only by a stream: on a laptop's few cores the API comes
+# first, as on Lambda, where the event source's invocations never take CPU from the API's.
+BACKGROUND_NICENESS = 5
+
 
 class ContainerStartError(RuntimeError):
     """A function's first container did not start: the message holds each failure."""
@@ -41,6 +45,8 @@ def start_containers(
 ) -> dict[str, FunctionContainers]:
     """The containers of every function, `provisioned` of each (at most its cap) started in parallel and kept warm,
     as Lambda's provisioned concurrency keeps them: a burst then finds them initialised."""
+    routed = {route.function for route in template.routes}
+    background = {source.function for source in template.stream_sources} - routed
     pools = {
         logical_id: FunctionContainers(
             ContainerSpec(
@@ -50,6 +56,7 @@ def start_containers(
                 memory_mb=spec.memory_mb,
                 region=template.region,
                 environment=container_environment(spec, endpoints),
+                niceness=BACKGROUND_NICENESS if logical_id in background else 0,
             ),
             timeout_seconds=spec.timeout_seconds,
             concurrency=spec.reserved_concurrency or concurrency,

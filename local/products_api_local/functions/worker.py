@@ -33,12 +33,17 @@ class ContainerSpec:
     region: str
     # The whole environment of the process (the runner's, isolated from AWS, with the function's own variables).
     environment: dict[str, str] = field(default_factory=dict)
+    # Added to the process's nice value: a function fed by a stream in the background yields the CPU to those
+    # answering HTTP requests, so a burst of writes (each a stream record) does not slow the API that made them.
+    niceness: int = 0
 
 
 def serve(connection: Connection, spec: ContainerSpec) -> None:
     """The container's life: init, then invocations until the runner closes the connection."""
     # Ctrl-C reaches every process of the terminal's group: the runner stops its containers itself, in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if spec.niceness:
+        os.nice(spec.niceness)
     started = time.monotonic()
     # Before the handler's modules are imported: some read their environment at import (Powertools' logger).
     os.environ.clear()
