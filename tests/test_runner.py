@@ -213,7 +213,8 @@ def test_history_route_is_served_with_the_demo_key(runner: tuple[Runner, Banner]
     assert set(reply.body) == {"items", "nextCursor"}
     assert isinstance(reply.body["items"], list)
     process.wait_for_line(
-        rf"^GET /api/v1/products/{banner.product_id}/history\?limit=5 200 \d+\.\d ms \(\w+Function container \d+, [^)]*\)$",
+        rf"^GET /api/v1/products/{banner.product_id}/history\?limit=5 200 \d+\.\d ms"
+        rf" \(\w+Function container \d+, [^)]*\)$",
         10,
     )
     refused = get_history(banner, "?limit=0")
