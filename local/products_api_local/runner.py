@@ -93,8 +93,11 @@ def _console(stream: IO[str]) -> Callable[[str], None]:
     lock = threading.Lock()
 
     def write(line: str) -> None:
+        # One write per line, newline included (print writes the newline apart): the containers write their log
+        # lines to the same file at the same time, and a line of theirs must not land inside one of ours.
         with lock:
-            print(line, file=stream, flush=True)
+            stream.write(line + "\n")
+            stream.flush()
 
     return write
 
