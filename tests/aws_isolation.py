@@ -9,29 +9,19 @@ from __future__ import annotations
 
 import os
 
+from products_api_local.functions.isolation import isolate_from_aws
+
 REGION = "eu-west-1"
 ENDPOINT_ENV_VAR = "AWS_ENDPOINT_URL_DYNAMODB"
 
 # Nothing a test does may reach AWS, whatever the developer's shell holds: dummy credentials always win, and the
-# profile, session token, endpoints and config files that could point boto3 elsewhere are dropped. The region is
-# forced too: moto keeps tables per region, so a client in another region would not see the fixtures' tables.
-for _variable in (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ENDPOINT_URL",
-    ENDPOINT_ENV_VAR,
-):
-    os.environ.pop(_variable, None)
+# profile, session token, endpoints and config files that could point boto3 elsewhere are dropped (the same helper as
+# the runner's). The region is forced too: moto keeps tables per region, so a client in another region would not see
+# the fixtures' tables. The DynamoDB endpoint is dropped as well: a test names its backend itself.
+isolate_from_aws(os.environ, REGION, key="testing")
+os.environ.pop(ENDPOINT_ENV_VAR, None)
 os.environ.update(
     {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         # As template.yaml sets them for the function (test_observability checks they agree); Powertools reads them
         # when the handler's modules are imported.
         "POWERTOOLS_SERVICE_NAME": "products-api",

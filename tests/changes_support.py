@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from products_api.history.store import HistoryEntry, HistoryStore
-from products_api_local.streams import StreamReader
+from products_api_local.streams.reader import StreamReader
 from support import ROOT, FakeContext
 
 if TYPE_CHECKING:

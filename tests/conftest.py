@@ -34,8 +34,9 @@ from products_api.history.runtime import HistoryRuntime
 from products_api.history.store import HistoryStore
 from products_api.products.runtime import Runtime
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
-from products_api_local.streams import StreamReader, stream_arn
-from products_api_local.template import create_tables, load_template, table_definitions
+from products_api_local.streams.reader import StreamReader, stream_arn
+from products_api_local.template.document import load_template
+from products_api_local.template.tables import create_tables, table_definitions
 from support import EVENT_SCOPES, EVENT_TOKEN, Api, HistoryApi, handler_module, history_handler_module
 
 if TYPE_CHECKING:

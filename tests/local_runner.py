@@ -1,11 +1,14 @@
 """The local runner (`python -m products_api_local.runner`) as a child process of the tests, and its banner.
 
-Shared by the tests that call the API over real HTTP: tests/local/test_runner.py (the runner itself, the docs' examples)
-and tests/local/test_fuzz.py (schemathesis against docs/openapi.json).
+Shared by the tests that call the API over real HTTP: tests/local/test_runner.py (the runner itself, the docs'
+examples), tests/local/test_runner_lambda.py (containers, streams, dead letters) and tests/local/test_fuzz.py
+(schemathesis against docs/openapi.json); `call` and `patch` are their raw HTTP requests.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import re
 import signal
@@ -17,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from support import ROOT
@@ -128,3 +132,34 @@ def running(*arguments: str) -> Iterator[tuple[Runner, Banner]]:
         yield process, process.banner()
     finally:
         process.stop()
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def call(base_url: str, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> Reply:
+    """One request with http.client, which sends header names exactly as given."""
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        raw = response.read()
+        reply_headers = {name.lower(): value for name, value in response.getheaders()}
+        return Reply(response.status, reply_headers, json.loads(raw) if raw else None)
+    finally:
+        connection.close()
+
+
+def patch(banner: Banner, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
+    return call(
+        banner.base_url,
+        "PATCH",
+        f"/api/v1/products/{banner.product_id}",
+        {"Authorization": f"Bearer {banner.token}", "Content-Type": "application/json", **(headers or {})},
+        json.dumps(body).encode(),
+    )

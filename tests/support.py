@@ -25,6 +25,7 @@ from products_api.history.store import FieldChange, HistoryEntry, HistoryStore
 from products_api.products.models import Product, company_partition, product_sort_key
 from products_api.products.runtime import Runtime
 from products_api.products.store import ProductStore
+from products_api_local.functions.context import LambdaContext
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -65,22 +66,11 @@ def history_handler_module() -> ModuleType:
     return _function_module("get_product_history")
 
 
-class FakeContext:
-    """What Powertools reads from a Lambda context; `remaining_ms` is the function's time left."""
-
-    function_name = "UpdateProductFunction"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:UpdateProductFunction"
-    log_group_name = "/aws/lambda/UpdateProductFunction"
-    log_stream_name = "stream"
+class FakeContext(LambdaContext):
+    """The shared Lambda context stand-in, as the update function gets it; `remaining_ms` is its time left."""
 
     def __init__(self, remaining_ms: int = 10_000) -> None:
-        self.remaining_ms = remaining_ms
-        self.aws_request_id = str(uuid.uuid4())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+        super().__init__("UpdateProductFunction", remaining_ms=remaining_ms, memory_limit_in_mb=512)
 
 
 @dataclass

@@ -37,7 +37,7 @@ from products_api.products.store import MAX_PRODUCTS_PER_TRANSACTION, ProductSto
 from pydantic import ValidationError
 
 from products_api_local.dynamodb_local import ENDPOINT_FILE
-from products_api_local.template import TemplateError, project_root
+from products_api_local.template.document import TemplateError, project_root
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

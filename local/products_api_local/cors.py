@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from products_api_local.events import HttpRequest, HttpResponse
+from products_api_local.apigateway.events import HttpRequest, HttpResponse
 
 PARAMETER = "AllowedOrigins"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from products_api.docs_page import DocsFiles, serve
 
-from products_api_local.template import project_root
+from products_api_local.template.document import project_root
 
 SWAGGER_UI_PACKAGE = Path("node_modules") / "swagger-ui-dist"
 

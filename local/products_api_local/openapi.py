@@ -76,7 +76,8 @@ from products_api.products.responses import ProductResponse
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from products_api_local.template import load_template, project_root
+from products_api_local.template.document import project_root
+from products_api_local.template.model import LocalTemplate
 
 OPENAPI_VERSION = "3.1.0"
 TITLE = "Products API"
@@ -322,21 +323,6 @@ class OpenApiError(RuntimeError):
 # --- routes ------------------------------------------------------------------------------------------------------
 
 
-def template_routes(template: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(path, lower-case method) of every HttpApi event of every function in the template, sorted."""
-    routes: set[tuple[str, str]] = set()
-    for resource in (template.get("Resources") or {}).values():
-        if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event in ((resource.get("Properties") or {}).get("Events") or {}).values():
-            if not isinstance(event, Mapping) or event.get("Type") != "HttpApi":
-                continue
-            properties = event.get("Properties") or {}
-            # SAM's defaults: an HttpApi event without Path and Method is the catch-all route.
-            routes.add((str(properties.get("Path", "$default")), str(properties.get("Method", "ANY")).lower()))
-    return sorted(routes)
-
-
 def _function_module(folder_path: Path, name: str) -> ModuleType:
     folder = str(project_root() / folder_path)
     if folder not in sys.path:
@@ -376,7 +362,7 @@ def route_shape(path: str) -> str:
 
 def check_routes(document_routes: Sequence[tuple[str, str]]) -> None:
     """The document's routes are the template's (names included) and the handler's (parameter names aside)."""
-    template = template_routes(load_template())
+    template = LocalTemplate.load().route_methods()
     if sorted(document_routes) != template:
         raise OpenApiError(
             f"the document describes {sorted(document_routes)} but template.yaml's HttpApi events are {template}: "

@@ -14,7 +14,6 @@ notifications delivered to the functions that subscribe to them, and the served 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import traceback
@@ -267,6 +266,10 @@ class LocalS3:
             if isinstance(resource, Mapping) and resource.get("Type") == BUCKET_TYPE
         ]
         self.endpoint_url = ""
+        # Where the CDN stand-in serves images/ ("" until started, or when the template has no bucket).
+        self.images_base_url = ""
+        # What the functions' containers get on top of their template environment (set by start).
+        self.environment: dict[str, str] = {}
 
     def start(self) -> None:
         """Start the server, create the buckets, and point the functions' S3 clients and image URLs at it."""
@@ -278,14 +281,15 @@ class LocalS3:
         client = self.client()
         for bucket in self.buckets:
             client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self._region})  # type: ignore[typeddict-item]
-        # Before any function makes its S3 client: boto3 reads these when it makes one. Path style: the bucket cannot
-        # be a subdomain of an IP address.
-        os.environ["AWS_ENDPOINT_URL_S3"] = self.endpoint_url
-        os.environ["S3_ADDRESSING_STYLE"] = "path"
+        # For the functions' containers, on top of their template environment (IMAGES_BASE_URL replaces the
+        # placeholder domain): boto3 reads the endpoint when a function makes its S3 client. Path style: the bucket
+        # cannot be a subdomain of an IP address.
+        self.environment = {"AWS_ENDPOINT_URL_S3": self.endpoint_url, "S3_ADDRESSING_STYLE": "path"}
         if self.buckets:
             self._cdn = LocalCdn(client, self.buckets[0])
             self._cdn.start()
-            os.environ["IMAGES_BASE_URL"] = self._cdn.base_url
+            self.images_base_url = self._cdn.base_url
+            self.environment["IMAGES_BASE_URL"] = self.images_base_url
 
     def client(self) -> S3Client:
         return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self._region)

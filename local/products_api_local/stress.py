@@ -47,8 +47,9 @@ from products_api.products.responses import ProductResponse
 from products_api.products.service import IDEMPOTENCY_KEY_PREFIX, keyed_write_id
 from products_api.products.store import ProductStore
 
-from products_api_local.streams import StreamReader, stream_arn
-from products_api_local.template import create_tables, load_template, project_root, table_definitions
+from products_api_local.streams.reader import StreamReader, stream_arn
+from products_api_local.template.document import load_template, project_root
+from products_api_local.template.tables import create_tables, table_definitions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from changes_support import Changes
 from products_api.history.store import FieldChange
-from products_api_local.streams import stream_sources_from_template
+from products_api_local.streams.sources import stream_sources_from_template
 from support import EVENT_PRODUCT_ID, EVENTS, Api, HistoryApi, http_event_files, load_event
 
 EXPECTED_STATUS = {

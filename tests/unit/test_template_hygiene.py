@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pytest
 from products_api.core.settings import ChangesSettings, DynamoDBClientSettings, HistorySettings, Settings
 from products_api.images.settings import ImagesSettings, IngestSettings
-from products_api_local.template import project_root
+from products_api_local.template.document import project_root
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 

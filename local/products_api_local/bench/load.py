@@ -1,6 +1,6 @@
 """HTTP load on the local runner: concurrent clients PATCHing the demo product, on loopback, for a bounded time.
 
-The runner (`python -m products_api_local.runner --in-memory`) is started as a child process on a free port; its
+The runner (`python -m products_api_local.runner --in-memory`) is started once, as a child process on a free port; its
 banner gives the URL, the demo product and an API key. Every client thread keeps one `requests.Session` and sends
 plain patches (no model, no key) until the deadline. The run is cut into windows, whose throughput spreads show
 whether the figure is steady.
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -26,6 +28,7 @@ from products_api_local.dynamodb_local import free_port
 RUNNER_MODULE = "products_api_local.runner"
 _BANNER_TIMEOUT_SECONDS = 120.0
 _REQUEST_TIMEOUT_SECONDS = 10.0
+_WARM_UP_SECONDS = 5.0
 _URL = re.compile(r"running at (http://127\.0\.0\.1:\d+)")
 _PRODUCT = re.compile(r"Demo product:\s+([0-9a-f]{24})")
 _TOKEN = re.compile(r"Demo API key:\s+(\S+)")
@@ -44,6 +47,8 @@ class LoadResult:
     # (finish time relative to start, ok) of every request, for the windows
     finished: list[tuple[float, bool]] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    # The machine's 1-minute load average when the run ended (other processes share its cores).
+    load_average: str = "n/a"
 
     @property
     def requests(self) -> int:
@@ -158,8 +163,9 @@ def _client(runner: _Runner, number: int, started: float, deadline: float, resul
             result.errors[name] = result.errors.get(name, 0) + count
 
 
-def run_load(clients: int, seconds: float) -> LoadResult:
-    """Raises RunnerUnavailable when the runner is missing or does not start."""
+def run_load(client_counts: Sequence[int], seconds: float) -> list[LoadResult]:
+    """One run per client count, in order, on one runner. Raises RunnerUnavailable when it is missing or does not
+    start."""
     with tempfile.TemporaryFile(prefix="bench-runner-") as log:
         runner = _start_runner(log)
         try:
@@ -172,19 +178,35 @@ def run_load(clients: int, seconds: float) -> LoadResult:
             )
             if warm.status_code != 200:
                 raise RunnerUnavailable(f"runner answered {warm.status_code} to a warm-up PATCH: {warm.text[:300]}")
-            result = LoadResult(clients, seconds)
-            started = time.perf_counter()
-            deadline = started + seconds
-            threads = [
-                threading.Thread(target=_client, args=(runner, n, started, deadline, result), daemon=True)
-                for n in range(clients)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(seconds + _REQUEST_TIMEOUT_SECONDS + 5)
-            # the last requests may finish after the deadline; they count, the time they took too
-            result.seconds = max(seconds, max((moment for moment, _ in result.finished), default=seconds))
-            return result
+            # Then as many clients as the largest run, unmeasured: each container a run will use is started and has
+            # built its runtime, so the figures are the warm throughput, not the cold starts' (the cold bench has them).
+            _run_clients(runner, max(client_counts), _WARM_UP_SECONDS)
+            return [_run_clients(runner, clients, seconds) for clients in client_counts]
         finally:
             _stop(runner.process)
+
+
+def _run_clients(runner: _Runner, clients: int, seconds: float) -> LoadResult:
+    result = LoadResult(clients, seconds)
+    started = time.perf_counter()
+    deadline = started + seconds
+    threads = [
+        threading.Thread(target=_client, args=(runner, n, started, deadline, result), daemon=True)
+        for n in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + _REQUEST_TIMEOUT_SECONDS + 5)
+    # the last requests may finish after the deadline; they count, the time they took too
+    result.seconds = max(seconds, max((moment for moment, _ in result.finished), default=seconds))
+    result.load_average = load_average()
+    return result
+
+
+def load_average() -> str:
+    """The 1-minute load average (Linux, macOS), or "n/a"."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "n/a"

@@ -1,6 +1,6 @@
 """One container's life in a fresh interpreter: import, first request, then warm requests; memory and CPU time.
 
-Run by the benchmark as `python -m products_api_local.bench_memory <token> <product id> <requests>` with the function's
+Run by the benchmark as `python -m products_api_local.bench.memory <token> <product id> <requests>` with the function's
 environment already pointing at DynamoDB Local. It goes through the real `get_runtime()` (no injected client), as a
 Lambda container does, and prints one JSON line. CPU time is what sizing the function needs: Lambda gives a function
 CPU in proportion to its memory, so the CPU-bound share of a request stretches as memory shrinks, while the time spent
@@ -16,7 +16,8 @@ import time
 import uuid
 from typing import Any
 
-from products_api_local.bench_lambda import BenchContext, Events, handler_module, quiet_lambda_handler
+from products_api_local.bench.handler import Events, handler_module, quiet_lambda_handler
+from products_api_local.functions.context import LambdaContext
 
 MARK = "BENCH-MEMORY "
 
@@ -36,7 +37,7 @@ def main(argv: list[str]) -> int:
     events = Events(token)
 
     def invoke(body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        result = lambda_handler(events.patch(product_id, body, headers), BenchContext())
+        result = lambda_handler(events.patch(product_id, body, headers), LambdaContext())
         if result["statusCode"] != 200:
             raise SystemExit(f"unexpected {result['statusCode']}: {result['body']}")
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib
 import json
 import logging
 import os
-import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from products_api_local.functions.loader import import_function_module
 
 ROOT_ENV_VAR = "PRODUCTS_API_BENCH_ROOT"
 
@@ -28,17 +28,14 @@ def project_root() -> Path:
     if given:
         return Path(given)
     # imported only here: the template reader loads YAML, which the function never does
-    from products_api_local.template import project_root as find_root
+    from products_api_local.template.document import project_root as find_root
 
     return find_root()
 
 
 def handler_module() -> ModuleType:
     """The function's own module, imported from its folder as Lambda does."""
-    folder = str(project_root() / "functions" / "update_product")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module("update_product")
+    return import_function_module(project_root() / "functions" / "update_product", "update_product")
 
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -61,23 +58,6 @@ def quiet_lambda_handler(module: ModuleType) -> LambdaHandler:
         return result
 
     return invoke
-
-
-class BenchContext:
-    """What Powertools reads from a Lambda context."""
-
-    function_name = "UpdateProductFunction"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024  # template.yaml Globals.Function.MemorySize
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:UpdateProductFunction"
-    log_group_name = "/aws/lambda/UpdateProductFunction"
-    log_stream_name = "bench"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 class Events:

@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from products_api_local.template import project_root
+from products_api_local.template.document import project_root
 
 _MARK = "BENCH-COLD "
 

@@ -10,7 +10,6 @@ attribute values written out by hand: that is the floor the handler is measured 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import time
@@ -21,26 +20,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
 from products_api.auth.credentials import CredentialStore
 from products_api.core.dynamodb import make_client
-from products_api.core.settings import Settings, load_settings
+from products_api.core.settings import load_settings
 from products_api.products.models import Product
 from products_api.products.runtime import Runtime
-from products_api.products.service import IDEMPOTENCY_KEY_PREFIX
 from products_api.products.store import ProductStore
 
-from products_api_local.bench_capacity import CapacityLog, CapacityMeter
-from products_api_local.bench_lambda import BenchContext, Events, handler_module, quiet_lambda_handler
-from products_api_local.bench_stats import percentile
-from products_api_local.template import create_tables, load_template
+from products_api_local.bench.bare_calls import COMPANY, IMAGE_URLS, BareCalls
+from products_api_local.bench.capacity import CapacityLog, CapacityMeter
+from products_api_local.bench.handler import Events, handler_module, quiet_lambda_handler
+from products_api_local.bench.stats import percentile
+from products_api_local.functions.context import LambdaContext
+from products_api_local.functions.isolation import aws_isolation
+from products_api_local.functions.isolation import isolate_from_aws as isolate
+from products_api_local.template.document import load_template
+from products_api_local.template.tables import create_tables
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 REGION = "eu-west-1"
-COMPANY = "BENCH"
 # template.yaml's logical ids -> the variables UpdateProductFunction reads them from
 TABLE_ENV_VARS = {
     "ProductsTable": "PRODUCTS_TABLE_NAME",
@@ -49,18 +49,12 @@ TABLE_ENV_VARS = {
 }
 HANDLER_PRODUCT = "bbbbbbbbbbbbbbbbbbbbbb01"
 BARE_PRODUCT = "bbbbbbbbbbbbbbbbbbbbbb02"
-IMAGE_URLS = ["https://cdn.example.com/new-hero.jpg"]
 
 
 def bench_environment(endpoint_url: str, table_names: dict[str, str]) -> dict[str, str]:
     """The function's environment (template.yaml), pointed at DynamoDB Local, with dummy credentials only."""
     return {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        **aws_isolation(REGION, "bench"),
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
         **{TABLE_ENV_VARS[logical_id]: name for logical_id, name in table_names.items()},
         # The targets are for a cached credential; the default 60 s would expire mid-run and add a read.
@@ -72,14 +66,7 @@ def bench_environment(endpoint_url: str, table_names: dict[str, str]) -> dict[st
 
 def isolate_from_aws(environment: dict[str, str]) -> None:
     """Nothing the bench does may reach a real AWS account, whatever the shell holds."""
-    for variable in (
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_ENDPOINT_URL",
-    ):
-        os.environ.pop(variable, None)
+    isolate(os.environ, REGION, "bench")
     os.environ.update(environment)
 
 
@@ -102,202 +89,6 @@ def seed_product(store: ProductStore, product_id: str, model: str) -> None:
             updated_at=created + timedelta(days=1),
         )
     )
-
-
-def _s(value: str) -> AttributeValueTypeDef:
-    return {"S": value}
-
-
-def _n(value: int) -> AttributeValueTypeDef:
-    return {"N": str(value)}
-
-
-def _now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-class BareCalls:
-    """The DynamoDB calls each request kind needs, and nothing else: what a hand-written function would send."""
-
-    def __init__(self, client: DynamoDBClient, settings: Settings, product_id: str) -> None:
-        self._client = client
-        self._products = settings.products_table_name
-        self._idempotency = settings.idempotency_table_name
-        self._key: dict[str, AttributeValueTypeDef] = {
-            "pk": _s(f"COMPANY#{COMPANY}"),
-            "sk": _s(f"PRODUCT#{product_id}"),
-        }
-        self._product_id = product_id
-        self.replay_record_id = ""
-        self.response_data = ""
-
-    def _update_product(self, name: str, write_id: str) -> dict[str, Any]:
-        response = self._client.update_item(
-            TableName=self._products,
-            Key=self._key,
-            UpdateExpression=(
-                "SET #version = #version + :one, #updatedAt = :updatedAt, #writeId = :writeId, #f0 = :f0, #f1 = :f1"
-            ),
-            ConditionExpression="attribute_exists(#pk) AND (attribute_not_exists(#writeId) OR #writeId <> :writeId)",
-            ExpressionAttributeNames={
-                "#version": "version",
-                "#updatedAt": "updatedAt",
-                "#writeId": "writeId",
-                "#f0": "imageUrls",
-                "#f1": "name",
-                "#pk": "pk",
-            },
-            ExpressionAttributeValues={
-                ":one": _n(1),
-                ":updatedAt": _s(_now_text()),
-                ":writeId": _s(write_id),
-                ":f0": {"L": [_s(url) for url in IMAGE_URLS]},
-                ":f1": _s(name),
-            },
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-        return dict(response["Attributes"])
-
-    def plain(self, name: str) -> None:
-        self._update_product(name, uuid.uuid4().hex)
-
-    def rename(self, model: str) -> None:
-        item = self._client.get_item(TableName=self._products, Key=self._key, ConsistentRead=True)["Item"]
-        version = int(item["version"]["N"])
-        old_key = str(item["modelKey"]["S"])
-        new_key = model.casefold()
-        partition = self._key["pk"]
-        self._client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._products,
-                        "Key": self._key,
-                        "UpdateExpression": (
-                            "SET #version = #version + :one, #updatedAt = :updatedAt, #writeId = :writeId, "
-                            "#f0 = :f0, #modelKey = :modelKey"
-                        ),
-                        "ConditionExpression": "attribute_exists(#pk) AND #version = :readVersion",
-                        "ExpressionAttributeNames": {
-                            "#version": "version",
-                            "#updatedAt": "updatedAt",
-                            "#writeId": "writeId",
-                            "#f0": "model",
-                            "#modelKey": "modelKey",
-                            "#pk": "pk",
-                        },
-                        "ExpressionAttributeValues": {
-                            ":one": _n(1),
-                            ":updatedAt": _s(_now_text()),
-                            ":writeId": _s(uuid.uuid4().hex),
-                            ":f0": _s(model),
-                            ":modelKey": _s(new_key),
-                            ":readVersion": _n(version),
-                        },
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._products,
-                        "Item": {
-                            "pk": partition,
-                            "sk": _s(f"MODEL#{new_key}"),
-                            "entity": _s("modelLock"),
-                            "productId": _s(self._product_id),
-                        },
-                        "ConditionExpression": "attribute_not_exists(#pk)",
-                        "ExpressionAttributeNames": {"#pk": "pk"},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                {
-                    "Delete": {
-                        "TableName": self._products,
-                        "Key": {"pk": partition, "sk": _s(f"MODEL#{old_key}")},
-                        "ConditionExpression": "attribute_not_exists(#pk) OR #productId = :productId",
-                        "ExpressionAttributeNames": {"#pk": "pk", "#productId": "productId"},
-                        "ExpressionAttributeValues": {":productId": _s(self._product_id)},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-            ]
-        )
-
-    def _put_in_progress(self, record_id: str, fingerprint: str) -> None:
-        """Powertools' own PutItem: the record is new, or expired, or an in-progress one that timed out."""
-        now = time.time()
-        self._client.put_item(
-            TableName=self._idempotency,
-            Item={
-                "id": _s(record_id),
-                "expiration": _n(int(now) + 86_400),
-                "status": _s("INPROGRESS"),
-                "in_progress_expiration": _n(int(now * 1000) + 10_000),
-                "validation": _s(fingerprint),
-            },
-            ConditionExpression=(
-                "attribute_not_exists(#id) OR #expiry < :now OR "
-                "(#status = :inprogress AND attribute_exists(#in_progress_expiry) AND "
-                "#in_progress_expiry < :now_in_millis)"
-            ),
-            ExpressionAttributeNames={
-                "#id": "id",
-                "#expiry": "expiration",
-                "#in_progress_expiry": "in_progress_expiration",
-                "#status": "status",
-            },
-            ExpressionAttributeValues={
-                ":now": _n(int(now)),
-                ":now_in_millis": _n(int(now * 1000)),
-                ":inprogress": _s("INPROGRESS"),
-            },
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-
-    def first_with_key(self, name: str, key: str) -> str:
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        record_id = f"{IDEMPOTENCY_KEY_PREFIX}#{digest}"
-        fingerprint = hashlib.sha256(name.encode()).hexdigest()
-        self._put_in_progress(record_id, fingerprint)
-        self._update_product(name, digest[:32])
-        self._client.update_item(
-            TableName=self._idempotency,
-            Key={"id": _s(record_id)},
-            UpdateExpression=(
-                "SET #response_data = :response_data, #expiry = :expiry, #status = :status, "
-                "#validation_key = :validation_key"
-            ),
-            ExpressionAttributeNames={
-                "#expiry": "expiration",
-                "#response_data": "data",
-                "#status": "status",
-                "#validation_key": "validation",
-            },
-            ExpressionAttributeValues={
-                ":expiry": _n(int(time.time()) + 86_400),
-                ":response_data": _s(self.response_data),
-                ":status": _s("COMPLETED"),
-                ":validation_key": _s(fingerprint),
-            },
-        )
-        return record_id
-
-    def replay(self) -> None:
-        """The failed conditional PutItem whose ALL_OLD image is the stored answer: the whole of a replay."""
-        try:
-            self._put_in_progress(self.replay_record_id, "x" * 64)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            if "Item" not in exc.response:
-                raise AssertionError("a replay must return the stored record (ALL_OLD)") from exc
-            return
-        raise AssertionError("the replayed record was missing: the bare replay wrote a new one")
-
-    def current(self) -> None:
-        self._client.get_item(TableName=self._products, Key=self._key, ConsistentRead=True)
 
 
 @dataclass(frozen=True)
@@ -368,7 +159,7 @@ class WarmBench:
         self.kinds = self._kinds()
 
     def invoke(self, event: dict[str, Any], *, replayed: bool = False) -> dict[str, Any]:
-        result: dict[str, Any] = self.lambda_handler(event, BenchContext())
+        result: dict[str, Any] = self.lambda_handler(event, LambdaContext())
         if result.get("statusCode") != 200:
             raise AssertionError(f"the handler answered {result.get('statusCode')}: {result.get('body')}")
         if replayed != (result.get("headers", {}).get("Idempotent-Replayed") == "true"):
@@ -477,7 +268,7 @@ class WarmBench:
             result.round_ratios.append(percentile(handler_ms, 0.5) / percentile(bare_ms, 0.5))
 
     def _time_handler(self, event: dict[str, Any], replayed: bool) -> float:
-        context = BenchContext()
+        context = LambdaContext()
         started = time.perf_counter_ns()
         result: dict[str, Any] = self.lambda_handler(event, context)
         elapsed = (time.perf_counter_ns() - started) / 1e6
