@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from products_api.errors import ConcurrentUpdate, PreconditionFailed, ProductNotFound
+from products_api.errors import ConcurrentUpdate, ProductNotFound
 from products_api.products.models import Product, ProductPatch, model_key, utc_now
-from products_api.products.preconditions import stale_version_message
 
 if TYPE_CHECKING:
     from products_api.products.preconditions import VersionCondition
@@ -56,7 +55,7 @@ class ProductUpdater:
         if product is None:
             raise ProductNotFound(command.product_id)
         if not command.version_condition.matches(product.version):
-            raise PreconditionFailed(stale_version_message(product.version), product.etag)
+            raise command.version_condition.failure(product.version, product.etag)
         return product
 
     def _rename(self, command: UpdateCommand, changes: dict[str, Any]) -> Product:
