@@ -42,7 +42,7 @@ class ReadApi:
         event["headers"] = {"authorization": f"Bearer {token}", **(headers or {})}
         return invoke_handler(self.handler, event)
 
-    def list(
+    def list_products(
         self, query: dict[str, str] | None = None, headers: dict[str, str] | None = None, *, token: str = EVENT_TOKEN
     ) -> ApiResponse:
         event = copy.deepcopy(load_event("list_products"))
@@ -60,7 +60,7 @@ class ReadApi:
         pages = 0
         current = dict(query)
         while True:
-            response = self.list(current)
+            response = self.list_products(current)
             assert response.status == 200, response.body
             pages += 1
             seen += [item["_id"] for item in response.json["items"]]
@@ -108,12 +108,15 @@ def test_get_answers_the_product_as_patch_does(read_api: ReadApi) -> None:
 def test_read_or_write_scope_may_read(read_api: ReadApi, token: str) -> None:
     read_api.api.add_product(EVENT_PRODUCT_ID)
     assert read_api.get(EVENT_PRODUCT_ID, token=token).status == 200
-    assert read_api.list(token=token).status == 200
+    assert read_api.list_products(token=token).status == 200
 
 
 def test_another_scope_is_refused_naming_the_read_scope(read_api: ReadApi) -> None:
     read_api.api.add_product(EVENT_PRODUCT_ID)
-    for response in (read_api.get(EVENT_PRODUCT_ID, token=HISTORY_ONLY_TOKEN), read_api.list(token=HISTORY_ONLY_TOKEN)):
+    for response in (
+        read_api.get(EVENT_PRODUCT_ID, token=HISTORY_ONLY_TOKEN),
+        read_api.list_products(token=HISTORY_ONLY_TOKEN),
+    ):
         assert response.status == 403, response.body
         assert response.json["code"] == "insufficient_scope"
         assert 'scope="products:read"' in (response.header("WWW-Authenticate") or "")
@@ -176,7 +179,7 @@ def test_get_then_conditional_patch(read_api: ReadApi) -> None:
 def test_list_pages_through_every_product_once(read_api: ReadApi) -> None:
     ids = [read_api.api.add_product(product_id(n)).id for n in range(1, 8)]
     read_api.api.add_product(product_id(50), company_id="GLOBEX")
-    first = read_api.list({"limit": "3"})
+    first = read_api.list_products({"limit": "3"})
     assert first.status == 200, first.body
     assert first.header("Cache-Control") == "no-store"
     assert [item["_id"] for item in first.json["items"]] == ids[:3]
@@ -189,19 +192,19 @@ def test_list_pages_through_every_product_once(read_api: ReadApi) -> None:
 def test_a_full_last_page_has_no_cursor(read_api: ReadApi) -> None:
     for n in range(1, 5):
         read_api.api.add_product(product_id(n))
-    response = read_api.list({"limit": "4"})
+    response = read_api.list_products({"limit": "4"})
     assert len(response.json["items"]) == 4
     assert response.json["nextCursor"] is None
     assert read_api.walk({"limit": "2"}) == ([product_id(n) for n in range(1, 5)], 2)
 
 
 def test_default_limit_is_20_and_empty_company_is_an_empty_page(read_api: ReadApi) -> None:
-    empty = read_api.list()
+    empty = read_api.list_products()
     assert empty.status == 200
     assert empty.json == {"items": [], "nextCursor": None}
     for n in range(1, 23):
         read_api.api.add_product(product_id(n))
-    response = read_api.list()
+    response = read_api.list_products()
     assert len(response.json["items"]) == 20
     assert response.json["nextCursor"] is not None
 
@@ -213,7 +216,7 @@ def test_status_filter_fills_pages_across_dropped_products(read_api: ReadApi) ->
         read_api.api.add_product(product_id(n), status=status)
         if status == "archived":
             archived.append(product_id(n))
-    first = read_api.list({"status": "archived", "limit": "2"})
+    first = read_api.list_products({"status": "archived", "limit": "2"})
     assert [item["_id"] for item in first.json["items"]] == archived[:2]
     assert all(item["status"] == "archived" for item in first.json["items"])
     seen, pages = read_api.walk({"status": "archived", "limit": "2"})
@@ -226,14 +229,14 @@ def test_status_filter_fills_pages_across_dropped_products(read_api: ReadApi) ->
 def test_cursor_is_bound_to_company_and_filter(read_api: ReadApi) -> None:
     for n in range(1, 5):
         read_api.api.add_product(product_id(n))
-    cursor = read_api.list({"limit": "1"}).json["nextCursor"]
-    other_company = read_api.list({"limit": "1", "cursor": cursor}, token=GLOBEX_TOKEN)
+    cursor = read_api.list_products({"limit": "1"}).json["nextCursor"]
+    other_company = read_api.list_products({"limit": "1", "cursor": cursor}, token=GLOBEX_TOKEN)
     assert other_company.status == 400
     assert other_company.json["code"] == "invalid_cursor"
-    other_filter = read_api.list({"limit": "1", "cursor": cursor, "status": "active"})
+    other_filter = read_api.list_products({"limit": "1", "cursor": cursor, "status": "active"})
     assert other_filter.json["code"] == "invalid_cursor"
     assert "status" in other_filter.json["error"]
-    garbled = read_api.list({"cursor": cursor[:-2] + "xx"})
+    garbled = read_api.list_products({"cursor": cursor[:-2] + "xx"})
     assert garbled.json["code"] == "invalid_cursor"
 
 
@@ -242,21 +245,21 @@ def test_model_lookup_uses_the_uniqueness_key(read_api: ReadApi) -> None:
     read_api.api.add_product(product_id(2), model="Other")
     read_api.api.add_product(product_id(3), company_id="GLOBEX", model="GLOBEX-ONLY")
     for spelling in ("LI-48V-20AH", "li-48v-20ah", "  Li-48V-20Ah "):
-        response = read_api.list({"model": spelling})
+        response = read_api.list_products({"model": spelling})
         assert response.status == 200, response.body
         assert [item["_id"] for item in response.json["items"]] == [product_id(1)]
         assert response.json["nextCursor"] is None
-    assert read_api.list({"model": "missing"}).json["items"] == []
+    assert read_api.list_products({"model": "missing"}).json["items"] == []
     # another company's model is not found
-    assert read_api.list({"model": "GLOBEX-ONLY"}).json["items"] == []
-    assert read_api.list({"model": "LI-48V-20AH", "status": "archived"}).json["items"] == []
+    assert read_api.list_products({"model": "GLOBEX-ONLY"}).json["items"] == []
+    assert read_api.list_products({"model": "LI-48V-20AH", "status": "archived"}).json["items"] == []
 
 
 def test_model_lookup_follows_a_rename(read_api: ReadApi) -> None:
     read_api.api.add_product(product_id(1), model="OLD-1")
     assert read_api.api.patch(product_id(1), {"model": "NEW-1"}).status == 200
-    assert read_api.list({"model": "OLD-1"}).json["items"] == []
-    assert [item["model"] for item in read_api.list({"model": "new-1"}).json["items"]] == ["NEW-1"]
+    assert read_api.list_products({"model": "OLD-1"}).json["items"] == []
+    assert [item["model"] for item in read_api.list_products({"model": "new-1"}).json["items"]] == ["NEW-1"]
 
 
 @pytest.mark.parametrize(
@@ -273,7 +276,7 @@ def test_model_lookup_follows_a_rename(read_api: ReadApi) -> None:
     ],
 )
 def test_bad_queries_are_refused_at_once(read_api: ReadApi, query: dict[str, str], fields: list[str]) -> None:
-    response = read_api.list(query)
+    response = read_api.list_products(query)
     assert response.status == 400, response.body
     assert response.json["code"] == "validation_error"
     assert [detail["field"] for detail in response.json["details"]] == fields
@@ -281,13 +284,13 @@ def test_bad_queries_are_refused_at_once(read_api: ReadApi, query: dict[str, str
 
 def test_list_limit_100_is_accepted(read_api: ReadApi) -> None:
     read_api.api.add_product(product_id(1))
-    assert read_api.list({"limit": "100"}).status == 200
+    assert read_api.list_products({"limit": "100"}).status == 200
 
 
 def test_reads_write_nothing(read_api: ReadApi) -> None:
     read_api.api.add_product(EVENT_PRODUCT_ID)
     before = read_api.api.all_items()
     read_api.get(EVENT_PRODUCT_ID)
-    read_api.list({"limit": "5"})
-    read_api.list({"model": "anything"})
+    read_api.list_products({"limit": "5"})
+    read_api.list_products({"model": "anything"})
     assert read_api.api.all_items() == before

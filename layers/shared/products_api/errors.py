@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from types import MappingProxyType
 from typing import Any
 
@@ -45,7 +46,7 @@ class MessagePart:
     """One problem of a field, by its reason in the translated messages; `item` the list position it is about."""
 
     reason: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
     item: int | None = None
 
 
@@ -56,7 +57,7 @@ class FieldProblem:
     message: str
     # the problem for the translated messages: one reason, or several parts (joined with "; ")
     reason: str | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
     parts: tuple[MessagePart, ...] = ()
 
     def message_parts(self) -> tuple[MessagePart, ...]:
