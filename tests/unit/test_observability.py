@@ -288,9 +288,12 @@ def test_every_error_code_counts_under_a_declared_metric() -> None:
         entries = {(e.status, e.metric, e.meaning) for e in catalogue.every_error() if e.code == code}
         assert len(entries) == 1, (code, entries)
         assert catalogue.METRIC_BY_CODE[code] in observability.OUTCOME_METRICS, code
-    assert set(catalogue.METRIC_BY_CODE.values()) | {"ProductUpdated", "HistoryRead", "IdempotentReplay"} == set(
-        observability.OUTCOME_METRICS
-    )
+    assert set(catalogue.METRIC_BY_CODE.values()) | {
+        "ProductUpdated",
+        "HistoryRead",
+        "ProductRead",
+        "IdempotentReplay",
+    } == set(observability.OUTCOME_METRICS)
     assert len(set(observability.OUTCOME_METRICS)) == len(observability.OUTCOME_METRICS)
     assert observability.outcome_metric(409, "duplicate_model", replayed=False) == "ModelConflict"
     assert observability.outcome_metric(503, "unavailable", replayed=False) == "Unavailable"
