@@ -19,7 +19,14 @@ EXPECTED_STATUS = {
 }
 # GET .../history events (sam local invoke GetProductHistoryFunction -e ...)
 HISTORY_EVENTS = ("get_product_history",)
-ROUTE_KEYS = {"PATCH /api/v1/products/{id}", "GET /api/v1/products/{id}/history"}
+# the read routes' events (sam local invoke GetProductsFunction -e ...), run by test_read_products.py
+READ_EVENTS = ("get_product", "list_products")
+ROUTE_KEYS = {
+    "PATCH /api/v1/products/{id}",
+    "GET /api/v1/products/{id}/history",
+    "GET /api/v1/products/{id}",
+    "GET /api/v1/products",
+}
 # DynamoDB stream events for ProductChangesFunction (`sam local invoke ProductChangesFunction -e ...`).
 STREAM_EVENTS = ("product_changes_rename",)
 # What Lambda's DynamoDB event source puts in each record.
@@ -37,9 +44,9 @@ STREAM_DYNAMODB_KEYS = {
 
 def test_every_event_file_is_covered() -> None:
     assert sorted(path.stem for path in EVENTS.glob("*.json")) == sorted(
-        [*EXPECTED_STATUS, *HISTORY_EVENTS, *STREAM_EVENTS]
+        [*EXPECTED_STATUS, *HISTORY_EVENTS, *READ_EVENTS, *STREAM_EVENTS]
     )
-    assert sorted(path.stem for path in http_event_files()) == sorted([*EXPECTED_STATUS, *HISTORY_EVENTS])
+    assert sorted(path.stem for path in http_event_files()) == sorted([*EXPECTED_STATUS, *HISTORY_EVENTS, *READ_EVENTS])
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_STATUS))

@@ -294,3 +294,37 @@ def test_reads_write_nothing(read_api: ReadApi) -> None:
     read_api.list_products({"limit": "5"})
     read_api.list_products({"model": "anything"})
     assert read_api.api.all_items() == before
+
+
+# --- events/ (what `sam local invoke GetProductsFunction -e ...` sends), run as they are -------------------------
+
+
+def test_get_product_event_runs_as_is(read_api: ReadApi) -> None:
+    read_api.api.add_product(EVENT_PRODUCT_ID, model="LI-48V-20AH")
+    event = load_event("get_product")
+    response = invoke_handler(read_api.handler, event)
+    assert response.status == 200, response.body
+    assert response.json["_id"] == EVENT_PRODUCT_ID
+    assert response.header("ETag") == '"1"'
+
+
+def test_list_products_event_runs_as_is(read_api: ReadApi) -> None:
+    for n in range(1, 4):
+        read_api.api.add_product(product_id(n))
+    read_api.api.add_product(product_id(4), status="archived")
+    event = load_event("list_products")
+    assert event["queryStringParameters"] == {"limit": "2", "status": "active"}
+    response = invoke_handler(read_api.handler, event)
+    assert response.status == 200, response.body
+    assert [item["_id"] for item in response.json["items"]] == [product_id(1), product_id(2)]
+    assert response.json["nextCursor"]
+
+
+def test_the_get_events_language_is_italian(read_api: ReadApi) -> None:
+    """events/get_product.json asks for Italian (`it-IT,it;q=0.9,en;q=0.5`): its 404 answers in Italian."""
+    event = load_event("get_product")
+    response = invoke_handler(read_api.handler, event)
+    assert response.status == 404
+    assert response.header("Content-Language") == "it"
+    assert response.json["error"] == "Prodotto non trovato"
+    assert response.json["code"] == "not_found"
