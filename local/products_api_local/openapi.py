@@ -72,10 +72,12 @@ from products_api.images.requests import UploadResponse
 from products_api.products import service
 from products_api.products.models import READ_ONLY_FIELDS, Product, ProductPatch
 from products_api.products.preconditions import stale_version_message
+from products_api.products.reader import ProductListResponse
 from products_api.products.responses import ProductResponse
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from products_api_local import openapi_reading
 from products_api_local.template.document import project_root
 from products_api_local.template.model import LocalTemplate
 
@@ -182,6 +184,7 @@ LICENSE = {"name": "MIT", "identifier": "MIT"}
 _REASONS = {
     200: "OK",
     201: "Created",
+    304: "Not Modified",
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -226,7 +229,7 @@ RESERVED: tuple[_Reserved, ...] = (
         429,
         "rate_limited",
         "the company's write rate is exceeded: retry after `Retry-After` seconds. Reserved: not sent yet.",
-        (("Retry-After", "1"),),
+        (("Retry-After", "1"), ("Content-Language", "en"), ("Vary", "Accept-Language")),
     ),
 )
 
@@ -251,6 +254,18 @@ _HEADER_DOCS: dict[tuple[str, int], str] = {
     ),
     ("Retry-After", 429): "Seconds to wait before retrying.",
     ("Retry-After", 503): "Seconds to wait before retrying.",
+    # every error answers in the language the client's Accept-Language prefers (api/messages.py)
+    **{
+        ("Content-Language", status): "The language of `error` and `details[].message`: `en`, `it` or `de`, the "
+        "best match of the request's `Accept-Language` (English by default). `code` is the same in every language."
+        for status in _REASONS
+        if status >= 400
+    },
+    **{
+        ("Vary", status): "`Accept-Language`: the sentences of this answer depend on that request header."
+        for status in _REASONS
+        if status >= 400
+    },
 }
 _HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     "ETag": {"type": "string", "pattern": '^"[0-9]+"$'},
@@ -349,7 +364,12 @@ def handler_routes() -> list[tuple[str, str]]:
     """(path, lower-case method) of the handlers' Powertools routes, path parameters as `{name}`, sorted."""
     methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
     routes = []
-    for module in (handler_module(), history_handler_module(), images_handler_module()):
+    for module in (
+        handler_module(),
+        history_handler_module(),
+        images_handler_module(),
+        openapi_reading.read_handler_module(),
+    ):
         paths = module.app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True).get("paths") or {}
         routes += [(path, method) for path, item in paths.items() for method in item if method in methods]
     return sorted(routes)
@@ -384,6 +404,7 @@ def component_schemas() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         (ProductResponse, "serialization"),
         (HistoryResponse, "serialization"),
         (UploadResponse, "serialization"),
+        (ProductListResponse, "serialization"),
         (ErrorResponse, "serialization"),
     ]
     refs, definitions = models_json_schema(models, by_alias=True, ref_template=SCHEMA_REF)
@@ -701,7 +722,8 @@ def _parameters() -> list[dict[str, Any]]:
             "name": "Idempotency-Key",
             "in": "header",
             "required": False,
-            "description": "A UUID version 4 (any case) that makes retries safe. Scoped to the caller's company; "
+            "description": "A UUID version 4 (any case), such as `3f1c2a9e-8b7d-4c6e-9a1f-2b3c4d5e6f70`, that "
+            "makes retries safe; anything else answers 400 `invalid_idempotency_key`. Scoped to the caller's company; "
             f"the outcome of the first request with a key ({kept}) is kept for {kept_hours} hours (by default) "
             "and answered again, with `Idempotent-Replayed: true` and nothing written, to a repeat with the "
             "same method, product and an equal JSON body (key order and whitespace aside). The same key with "
@@ -829,6 +851,7 @@ def build_document() -> dict[str, Any]:
             (IMAGES_PATH, "post"),
             (UPLOADS_PATH, "post"),
             (UPLOAD_PATH, "get"),
+            *openapi_reading.ROUTES,
         ]
     )
     scope = str(handler_module().REQUIRED_SCOPE)
@@ -854,10 +877,11 @@ def build_document() -> dict[str, Any]:
         "info": {
             "title": TITLE,
             "version": importlib.metadata.version(DISTRIBUTION),
-            "description": "Partial updates of products in a product catalogue, and the history of those updates. "
-            "Every request and response body is "
+            "description": "Partial updates of products in a product catalogue, reading them, and the history of "
+            "those updates. Every request and response body is "
             "JSON; every error is an `ErrorResponse` whose `code` is stable for programs and whose `error` is a "
-            "human sentence. This document is generated from the code "
+            "human sentence, in English, Italian or German as the request's `Accept-Language` prefers (the answer's "
+            "`Content-Language` says which). This document is generated from the code "
             "(`python -m products_api_local.openapi --write`).",
             "license": LICENSE,
         },
@@ -911,14 +935,25 @@ def build_document() -> dict[str, Any]:
                     "scheme": "bearer",
                     "description": "`Authorization: Bearer <token>`, where the token is an API key (`tp_…`, "
                     "created with `products-api credentials create`) or an OAuth 2.0 access token. The credential "
-                    f"must carry the operation's scope, `{scope}` to update and `{read_scope}` to read the history "
-                    "(403 `insufficient_scope` otherwise); a missing, malformed, "
+                    f"must carry the operation's scope, `{scope}` to update and `{read_scope}` to read products (or "
+                    f"`{scope}`) and the history (403 `insufficient_scope` otherwise); a missing, malformed, "
                     "unknown, revoked or expired credential answers 401 `unauthorized`. The credential also "
                     "decides the company whose products can be seen and changed.",
                 }
             },
         },
     }
+    read_paths = openapi_reading.read_paths(
+        scope=read_scope,
+        write_scope=scope,
+        refs=refs,
+        error_responses=error_responses,
+        id_parameter=_id_parameter(),
+        example=_EXAMPLE_PRODUCT,
+    )
+    for path, operations in read_paths.items():
+        # GET /api/v1/products/{id} shares its path with the PATCH
+        document["paths"].setdefault(path, {}).update(operations)
     try:
         OpenAPI.model_validate(document)
     except ValidationError as exc:

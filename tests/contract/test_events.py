@@ -23,7 +23,11 @@ HISTORY_EVENTS = ("get_product_history",)
 IMAGE_EVENTS = ("upload_product_image", "create_image_upload", "get_image_upload")
 # S3 notifications for IngestProductImageFunction, run in tests/test_images_routes.py
 S3_EVENTS = ("ingest_product_image",)
+# the read routes' events (sam local invoke GetProductsFunction -e ...), run by test_read_products.py
+READ_EVENTS = ("get_product", "list_products")
 ROUTE_KEYS = {
+    "GET /api/v1/products/{id}",
+    "GET /api/v1/products",
     "PATCH /api/v1/products/{id}",
     "GET /api/v1/products/{id}/history",
     "POST /api/v1/products/{id}/images",
@@ -47,10 +51,10 @@ STREAM_DYNAMODB_KEYS = {
 
 def test_every_event_file_is_covered() -> None:
     assert sorted(path.stem for path in EVENTS.glob("*.json")) == sorted(
-        [*EXPECTED_STATUS, *HISTORY_EVENTS, *STREAM_EVENTS, *IMAGE_EVENTS, *S3_EVENTS]
+        [*EXPECTED_STATUS, *HISTORY_EVENTS, *STREAM_EVENTS, *IMAGE_EVENTS, *S3_EVENTS, *READ_EVENTS]
     )
     assert sorted(path.stem for path in http_event_files()) == sorted(
-        [*EXPECTED_STATUS, *HISTORY_EVENTS, *IMAGE_EVENTS]
+        [*EXPECTED_STATUS, *HISTORY_EVENTS, *IMAGE_EVENTS, *READ_EVENTS]
     )
 
 

@@ -29,6 +29,7 @@ SHARED_SOURCE = ROOT / "layers" / "shared" / "products_api"
 FUNCTIONS = {
     "UpdateProductFunction": "update_product",
     "GetProductHistoryFunction": "get_product_history",
+    "GetProductsFunction": "get_products",
     "ProductChangesFunction": "product_changes",
     # only deployed with PublishDocs=true, but always built
     "DocsFunction": "docs_page",

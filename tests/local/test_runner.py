@@ -244,12 +244,38 @@ def test_functions_called_at_once_each_see_their_own_request(runner: tuple[Runne
     assert not failures, failures[:5]
 
 
+# --- the read routes ---------------------------------------------------------------------------------------
+
+
+def test_read_routes_are_served_with_the_demo_key(runner: tuple[Runner, Banner]) -> None:
+    """GET -> PATCH with If-Match through the runner, as the README shows it, and errors in the client's language."""
+    _, banner = runner
+    authorization = {"Authorization": f"Bearer {banner.token}"}
+    product_path = f"/api/v1/products/{banner.product_id}"
+    read = call(banner.base_url, "GET", product_path, authorization)
+    assert read.status == 200, read.body
+    assert read.body["_id"] == banner.product_id
+    etag = read.headers["etag"]
+    assert read.headers["cache-control"] == "private, no-cache"
+    unchanged = call(banner.base_url, "GET", product_path, {**authorization, "If-None-Match": etag})
+    assert (unchanged.status, unchanged.body, unchanged.headers["etag"]) == (304, None, etag)
+    updated = patch(banner, {"description": "read, then updated"}, {"If-Match": etag})
+    assert updated.status == 200, updated.body
+    stale = patch(banner, {"description": "again"}, {"If-Match": etag, "Accept-Language": "de"})
+    assert (stale.status, stale.headers["content-language"]) == (412, "de")
+    listed = call(banner.base_url, "GET", "/api/v1/products?limit=5", authorization)
+    assert listed.status == 200, listed.body
+    assert banner.product_id in [item["_id"] for item in listed.body["items"]]
+    refused = call(banner.base_url, "GET", "/api/v1/products?limt=5", {**authorization, "Accept-Language": "it"})
+    assert (refused.status, refused.body["error"]) == (400, "Validazione non riuscita")
+
+
 # --- what API Gateway does around the function -------------------------------------------------------
 
 
 def test_unknown_route_is_404_json(runner: tuple[Runner, Banner]) -> None:
     _, banner = runner
-    for path in ("/nope", "/api/v1/products", f"/api/v1/products/{banner.product_id}/photos"):
+    for path in ("/nope", "/api/v1/items", f"/api/v1/products/{banner.product_id}/photos"):
         reply = call(banner.base_url, "PATCH", path, {"Authorization": f"Bearer {banner.token}"}, b"{}")
         assert (reply.status, reply.body) == (404, {"message": "Not Found"}), path
         assert reply.headers["content-type"] == "application/json"
@@ -257,11 +283,13 @@ def test_unknown_route_is_404_json(runner: tuple[Runner, Banner]) -> None:
 
 def test_wrong_method_is_405_json_with_allow(runner: tuple[Runner, Banner]) -> None:
     _, banner = runner
-    for method in ("GET", "POST", "DELETE"):
+    for method in ("POST", "DELETE"):
         reply = call(banner.base_url, method, f"/api/v1/products/{banner.product_id}", {})
         assert (reply.status, reply.body) == (405, {"message": "Method Not Allowed"}), method
-        assert reply.headers["allow"] == "PATCH"
+        assert reply.headers["allow"] == "GET, PATCH"
         assert reply.headers["content-type"] == "application/json"
+    reply = call(banner.base_url, "PATCH", "/api/v1/products", {})
+    assert (reply.status, reply.headers["allow"]) == (405, "GET")
 
 
 def test_idempotency_key_works_in_any_header_case(runner: tuple[Runner, Banner]) -> None:

@@ -239,6 +239,8 @@ def test_template_routes() -> None:
         Route("POST", "/api/v1/products/{id}/images", "ProductImagesFunction"),
         Route("POST", "/api/v1/products/{id}/images/uploads", "ProductImagesFunction"),
         Route("GET", "/api/v1/products/{id}/images/uploads/{uploadId}", "ProductImagesFunction"),
+        Route("GET", "/api/v1/products/{id}", "GetProductsFunction"),
+        Route("GET", "/api/v1/products", "GetProductsFunction"),
     ]
 
 
@@ -252,15 +254,23 @@ def test_history_path_selects_the_history_function() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/nope", "/api/v1/products", "/api/v1/products/", "/api/v1/products/x/y", "/API/v1/products/x"],
+    ["/", "/nope", "/api/v1/items", "/api/v1/products/", "/api/v1/products/x/y", "/API/v1/products/x"],
 )
 def test_unknown_path_is_404(path: str) -> None:
     assert ROUTES.match("PATCH", path) == RouteMiss(())
 
 
-@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "HEAD", "OPTIONS"])
 def test_known_path_with_another_method_is_405_with_the_allowed_ones(method: str) -> None:
-    assert ROUTES.match(method, PRODUCT_PATH) == RouteMiss(("PATCH",))
+    assert ROUTES.match(method, PRODUCT_PATH) == RouteMiss(("GET", "PATCH"))
+    assert ROUTES.match(method, "/api/v1/products") == RouteMiss(("GET",))
+
+
+def test_the_product_path_reads_with_get_and_updates_with_patch() -> None:
+    for method, function in (("GET", "GetProductsFunction"), ("PATCH", "UpdateProductFunction")):
+        match = ROUTES.match(method, PRODUCT_PATH)
+        assert isinstance(match, RouteMatch)
+        assert match.route.function == function
 
 
 def test_method_is_case_insensitive_in_matching() -> None:

@@ -291,6 +291,7 @@ def test_every_error_code_counts_under_a_declared_metric() -> None:
     assert set(catalogue.METRIC_BY_CODE.values()) | {
         "ProductUpdated",
         "HistoryRead",
+        "ProductRead",
         "IdempotentReplay",
         "ImageAppended",
         "UploadCreated",

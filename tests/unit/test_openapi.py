@@ -79,6 +79,11 @@ HISTORY_HEADERS = {
 }
 
 
+def language_headers(status: str) -> set[tuple[str, bool]]:
+    """Every error answers in the client's language and says which (Content-Language), varying on Accept-Language."""
+    return {("Content-Language", True), ("Vary", True)} if int(status) >= 400 else set()
+
+
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(DOCUMENT.read_text(encoding="utf-8"))
@@ -198,7 +203,8 @@ def test_every_request_body_and_response_has_an_example(document: dict[str, Any]
         for method, op in item.items():
             bodies = [("request", op["requestBody"])] if "requestBody" in op else []
             for where, body in [*bodies, *op["responses"].items()]:
-                for media_type, media in body["content"].items():
+                # a 304 has no body to show
+                for media_type, media in body.get("content", {}).items():
                     assert media_examples(media), f"{method} {path} {where} {media_type}"
 
 
@@ -207,7 +213,7 @@ def test_every_error_code_has_its_own_example(document: dict[str, Any]) -> None:
     for path, item in document["paths"].items():
         for method, op in item.items():
             for status, response in op["responses"].items():
-                if status.startswith("2"):
+                if status.startswith(("2", "3")):
                     continue
                 listed = re.findall(r"^(?:- )?`([a-z_]+)`:|`code` is `([a-z_]+)`", response["description"], re.M)
                 codes = {a or b for a, b in listed}
@@ -259,7 +265,8 @@ def test_every_operation_is_complete(document: dict[str, Any]) -> None:
             for status, response in operation["responses"].items():
                 assert re.fullmatch(r"[1-5][0-9][0-9]", status)
                 assert response["description"].strip()
-                assert list(response["content"]) == ["application/json"]
+                # a 304 has no body (RFC 9110); every other answer is JSON
+                assert list(response.get("content", {})) == ([] if status == "304" else ["application/json"])
     assert len(operation_ids) == len(set(operation_ids))
 
 
@@ -301,6 +308,8 @@ def test_paths_are_the_template_http_api_events(document: dict[str, Any]) -> Non
     assert events == {
         (PATH, "patch"),
         (HISTORY_PATH, "get"),
+        (PATH, "get"),
+        ("/api/v1/products", "get"),
         ("/api/v1/products/{id}/images", "post"),
         ("/api/v1/products/{id}/images/uploads", "post"),
         ("/api/v1/products/{id}/images/uploads/{uploadId}", "get"),
@@ -401,7 +410,7 @@ def test_error_responses_use_the_error_schema(operation: dict[str, Any]) -> None
 def test_response_headers_are_the_contract_ones(operation: dict[str, Any]) -> None:
     for status, response in operation["responses"].items():
         headers = {(name, spec["required"]) for name, spec in response.get("headers", {}).items()}
-        assert headers == CONTRACT_HEADERS.get(int(status), set()), status
+        assert headers == CONTRACT_HEADERS.get(int(status), set()) | language_headers(status), status
 
 
 def test_examples_match_their_schemas(document: dict[str, Any], operation: dict[str, Any]) -> None:
@@ -550,7 +559,7 @@ def test_history_errors_are_the_routes_own(history_operation: dict[str, Any]) ->
     }
     for status, response in history_operation["responses"].items():
         headers = {(name, spec["required"]) for name, spec in response.get("headers", {}).items()}
-        assert headers == HISTORY_HEADERS.get(int(status), set()), status
+        assert headers == HISTORY_HEADERS.get(int(status), set()) | language_headers(status), status
         assert "Idempotency-Key" not in response["description"], "the history keeps nothing for replay"
     assert "query parameter" in history_operation["responses"]["400"]["description"]
 
@@ -625,3 +634,28 @@ def test_history_parameter_schemas_agree_with_the_code(history_operation: dict[s
             accepted = False
         assert limit_schema.is_valid(limit) == accepted, limit
     assert requests.parse_history_request({}, product_id).limit == params["limit"]["default"]
+
+
+# --- GET /api/v1/products/{id} and GET /api/v1/products ----------------------------------------------------------
+
+
+def test_read_operations(document: dict[str, Any]) -> None:
+    get = document["paths"][PATH]["get"]
+    listing = document["paths"]["/api/v1/products"]["get"]
+    for operation in (get, listing):
+        assert operation["security"] == [{"bearer": ["products:read"]}, {"bearer": ["products:write"]}]
+        assert "requestBody" not in operation
+    assert set(get["responses"]) == {"200", "304", "400", "401", "403", "404", "500", "503"}
+    assert set(get["responses"]["304"]["headers"]) == {"ETag", "Cache-Control"}
+    assert "If-None-Match" in {p["name"] for p in get["parameters"]}
+    assert {p["name"] for p in listing["parameters"]} == {"limit", "cursor", "status", "model"}
+    assert set(listing["responses"]) == {"200", "400", "401", "403", "500", "503"}
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ProductListResponse"
+    }
+
+
+def test_idempotency_key_format_is_documented(operation: dict[str, Any]) -> None:
+    (parameter,) = (p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+    assert "UUID version 4" in parameter["description"]
+    assert "invalid_idempotency_key" in parameter["description"]

@@ -9,7 +9,13 @@ import re
 from typing import Annotated, Any
 
 import pytest
-from products_api.core.settings import ChangesSettings, DynamoDBClientSettings, HistorySettings, Settings
+from products_api.core.settings import (
+    ChangesSettings,
+    DynamoDBClientSettings,
+    HistorySettings,
+    ReadSettings,
+    Settings,
+)
 from products_api.images.settings import ImagesSettings, IngestSettings
 from products_api_local.template.document import project_root
 from pydantic import TypeAdapter, ValidationError
@@ -25,6 +31,7 @@ FUNCTION_SETTINGS: dict[str, type[DynamoDBClientSettings]] = {
     "ProductChangesFunction": ChangesSettings,
     "ProductImagesFunction": ImagesSettings,
     "IngestProductImageFunction": IngestSettings,
+    "GetProductsFunction": ReadSettings,
 }
 # Functions that read no settings (the optional /docs page serves files only); they still log with retention.
 FUNCTIONS_WITHOUT_SETTINGS = {"DocsFunction"}

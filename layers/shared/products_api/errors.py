@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from types import MappingProxyType
+from typing import Any
+
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
 
 class DomainError(Exception):
-    """Base of every error the API answers with a contract status."""
+    """Base of every error the API answers with a contract status.
+
+    The text is the English sentence (logs read it). `reason`, when given, names the sentence in the translated
+    messages (products_api.api.messages), filled in with `params`; without one, a client asking for another language
+    gets the code's general sentence in it.
+    """
+
+    reason: str | None = None
+    params: Mapping[str, Any] = _NO_PARAMS
+
+    def __init__(self, *args: object, reason: str | None = None, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(*args)
+        if reason is not None:
+            self.reason = reason
+        if params is not None:
+            self.params = params
 
 
 # --- request errors (found before any work is done) --------------------------------------------
@@ -21,9 +42,28 @@ class InvalidJson(DomainError):
 
 
 @dataclass(frozen=True)
+class MessagePart:
+    """One problem of a field, by its reason in the translated messages; `item` the list position it is about."""
+
+    reason: str
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    item: int | None = None
+
+
+@dataclass(frozen=True)
 class FieldProblem:
     field: str
+    # in English (logs read it)
     message: str
+    # the problem for the translated messages: one reason, or several parts (joined with "; ")
+    reason: str | None = None
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    parts: tuple[MessagePart, ...] = ()
+
+    def message_parts(self) -> tuple[MessagePart, ...]:
+        if self.parts:
+            return self.parts
+        return (MessagePart(self.reason, self.params),) if self.reason is not None else ()
 
 
 class ValidationFailed(DomainError):
@@ -54,14 +94,18 @@ class InvalidCursor(DomainError):
 class Unauthorized(DomainError):
     """No valid credential. `token_presented` tells RFC 6750's invalid_token case from a missing one."""
 
-    def __init__(self, message: str, *, token_presented: bool) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, token_presented: bool, reason: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, reason=reason, params=params)
         self.token_presented = token_presented
 
 
 class InsufficientScope(DomainError):
     def __init__(self, scope: str) -> None:
-        super().__init__(f"this credential lacks the {scope} scope")
+        super().__init__(
+            f"this credential lacks the {scope} scope", reason="insufficient_scope", params={"scope": scope}
+        )
         self.scope = scope
 
 
@@ -79,8 +123,15 @@ class DuplicateModel(DomainError):
 class PreconditionFailed(DomainError):
     """If-Match does not name the current version (`current_etag`, when known, lets the client catch up)."""
 
-    def __init__(self, message: str, current_etag: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        current_etag: str | None = None,
+        *,
+        reason: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, reason=reason, params=params)
         self.current_etag = current_etag
 
 

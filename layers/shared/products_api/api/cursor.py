@@ -28,13 +28,13 @@ def decode_cursor(cursor: str, product_id: str) -> int:
     else (garbled, edited, re-encoded, or another product's) is refused rather than silently read from elsewhere.
     """
     if not cursor or len(cursor) > MAX_CURSOR_LENGTH or not BASE64URL.fullmatch(cursor):
-        raise InvalidCursor(_NOT_OUR_CURSOR)
+        raise InvalidCursor(_NOT_OUR_CURSOR, reason="cursor_not_ours")
     try:
         document = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise InvalidCursor(_NOT_OUR_CURSOR) from exc
+        raise InvalidCursor(_NOT_OUR_CURSOR, reason="cursor_not_ours") from exc
     if not isinstance(document, dict):
-        raise InvalidCursor(_NOT_OUR_CURSOR)
+        raise InvalidCursor(_NOT_OUR_CURSOR, reason="cursor_not_ours")
     owner, version = document.get("p"), document.get("v")
     if not (
         isinstance(owner, str)
@@ -44,7 +44,50 @@ def decode_cursor(cursor: str, product_id: str) -> int:
         # the exact text this API writes for these values: an edited or hand-made cursor differs
         and encode_cursor(owner, version) == cursor
     ):
-        raise InvalidCursor(_NOT_OUR_CURSOR)
+        raise InvalidCursor(_NOT_OUR_CURSOR, reason="cursor_not_ours")
     if owner != product_id:
-        raise InvalidCursor("cursor belongs to another product's history")
+        raise InvalidCursor("cursor belongs to another product's history", reason="cursor_other_product")
     return version
+
+
+# --- GET /api/v1/products: the listing's cursor ------------------------------------------------------------------
+
+
+def encode_list_cursor(company_id: str, after_id: str, status: str | None) -> str:
+    """Opaque to clients: the company, the last product id of the page, and the `status` filter it was made for."""
+    text = json.dumps({"c": company_id, "a": after_id, "s": status}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+_LIST_CURSOR_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def decode_list_cursor(cursor: str, company_id: str, status: str | None) -> str:
+    """The product id to continue after. Only a cursor this API handed out to this company for this same `status`
+    filter is accepted: a cursor is never read as another company's or another filter's position.
+    """
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH or not BASE64URL.fullmatch(cursor):
+        raise InvalidCursor(_NOT_OUR_CURSOR, reason="cursor_not_ours")
+    try:
+        document = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCursor(_NOT_OUR_CURSOR, reason="cursor_not_ours") from exc
+    if not isinstance(document, dict):
+        raise InvalidCursor(_NOT_OUR_CURSOR, reason="cursor_not_ours")
+    owner, after_id, cursor_status = document.get("c"), document.get("a"), document.get("s")
+    if not (
+        isinstance(owner, str)
+        and isinstance(after_id, str)
+        and _LIST_CURSOR_ID.fullmatch(after_id)
+        and (cursor_status is None or isinstance(cursor_status, str))
+        and encode_list_cursor(owner, after_id, cursor_status) == cursor
+    ):
+        raise InvalidCursor(_NOT_OUR_CURSOR, reason="cursor_not_ours")
+    if owner != company_id:
+        raise InvalidCursor(_NOT_OUR_CURSOR, reason="cursor_not_ours")
+    if cursor_status != status:
+        raise InvalidCursor(
+            "cursor was handed out for another status filter: send the same status with it",
+            reason="cursor_other_status",
+        )
+    return after_id

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from products_api.api import catalogue
+from products_api.api import catalogue, messages
 from products_api.api.requests import product_id_from_path
 from products_api.api.responses import Outcome
 from products_api.errors import DomainError, InvalidProductId
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 PRODUCT_UPDATED = "ProductUpdated"  # 200, the update ran (`{}` included: it answers the product, writing nothing)
 HISTORY_READ = "HistoryRead"  # 200 of GET .../history
+PRODUCT_READ = "ProductRead"  # 200 or 304 of GET /api/v1/products/{id}, 200 of GET /api/v1/products
 IDEMPOTENT_REPLAY = "IdempotentReplay"  # a kept outcome answered again (whatever its status); nothing ran
 IMAGE_APPENDED = "ImageAppended"  # 200 of POST .../images: the image was stored and appended
 UPLOAD_CREATED = "UploadCreated"  # 201 of POST .../images/uploads
@@ -42,6 +43,7 @@ UPLOAD_READ = "UploadRead"  # 200 of GET .../images/uploads/{uploadId}
 OUTCOME_METRICS = (
     PRODUCT_UPDATED,
     HISTORY_READ,
+    PRODUCT_READ,
     IDEMPOTENT_REPLAY,
     IMAGE_APPENDED,
     UPLOAD_CREATED,
@@ -197,8 +199,11 @@ def observed_request(
     """
     started = time.perf_counter()
     request = RequestLog()
+    headers = event.get("headers") or {}
     try:
-        yield request
+        # errors answer in the client's language (api/messages.py), whichever layer builds them
+        with messages.request_language(headers.get("accept-language")):
+            yield request
     except Exception as exc:
         # the resolver answers every exception itself; this is a failure around it, answered 500 by Lambda
         request.answered(Outcome(500, "", code="internal_error"), exc)

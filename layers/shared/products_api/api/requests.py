@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from products_api.api.cursor import decode_cursor
+from products_api.api.messages import DEFAULT_LANGUAGE, detail_sentence
 from products_api.core import jsonio
 from products_api.errors import (
     FieldProblem,
     InvalidIdempotencyKey,
     InvalidJson,
     InvalidProductId,
+    MessagePart,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
@@ -28,6 +31,8 @@ from products_api.products.preconditions import VersionCondition, parse_if_match
 
 MAX_BODY_BYTES = 256 * 1024
 OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+# What the 400 says, and what the API reference and the OpenAPI document say of the header.
+IDEMPOTENCY_KEY_FORMAT = "Idempotency-Key must be a UUID version 4, such as 3f1c2a9e-8b7d-4c6e-9a1f-2b3c4d5e6f70"
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
 
 
@@ -49,14 +54,20 @@ def product_id_from_path(raw: str) -> str:
 
 def _check_content_type(value: str | None) -> None:
     if not value:
-        raise UnsupportedMediaType("send the body as JSON with `Content-Type: application/json`")
+        raise UnsupportedMediaType(
+            "send the body as JSON with `Content-Type: application/json`", reason="content_type_missing"
+        )
     media_type, *parameters = (part.strip() for part in value.split(";"))
     if media_type.lower() != "application/json":
-        raise UnsupportedMediaType(f"Content-Type {media_type!r} is not supported: send application/json")
+        raise UnsupportedMediaType(
+            f"Content-Type {media_type!r} is not supported: send application/json",
+            reason="content_type_unsupported",
+            params={"media_type": repr(media_type)},
+        )
     for parameter in parameters:
         name, _, parameter_value = parameter.partition("=")
         if name.strip().lower() == "charset" and parameter_value.strip().strip('"').lower() not in {"utf-8", "utf8"}:
-            raise UnsupportedMediaType("the body must be UTF-8 (charset=utf-8)")
+            raise UnsupportedMediaType("the body must be UTF-8 (charset=utf-8)", reason="charset_unsupported")
 
 
 def _raw_body(event: Mapping[str, Any]) -> bytes:
@@ -72,21 +83,37 @@ def _raw_body(event: Mapping[str, Any]) -> bytes:
         raise InvalidJson("body is not valid UTF-8") from exc
 
 
+def _message_part(item: ErrorDetails, name: str) -> MessagePart:
+    """A pydantic error as the project words it (api/messages.py): its type and context, never pydantic's text."""
+    location = item["loc"]
+    error_type = item["type"]
+    if error_type == "extra_forbidden":
+        error_type = "read_only_field" if name in READ_ONLY_FIELDS else "unknown_field"
+    params = dict(item.get("ctx") or {})
+    if error_type == "literal_error":
+        # pydantic quotes the choices its own way ("'active' or 'archived'"); the API lists them plainly
+        params["expected"] = str(params.get("expected", "")).replace("'", "").replace(" or ", ", ")
+    item_position = location[1] if len(location) > 1 and isinstance(location[1], int) else None
+    return MessagePart(reason=error_type, params=params, item=item_position)
+
+
 def _field_problems(error: ValidationError) -> list[FieldProblem]:
     """One entry per top-level field, every message for it joined, in the order the body gave them."""
-    messages: dict[str, list[str]] = {}
-    for item in error.errors():
+    parts: dict[str, list[MessagePart]] = {}
+    for item in error.errors(include_url=False, include_input=False):
         location = item["loc"]
         name = str(location[0]) if location else "body"
-        if item["type"] == "extra_forbidden":
-            message = "is read-only and cannot be changed" if name in READ_ONLY_FIELDS else "is not a known field"
-        else:
-            message = item["msg"]
-            if len(location) > 1:
-                message = f"item {location[1]}: {message}"
-        if message not in messages.setdefault(name, []):
-            messages[name].append(message)
-    return [FieldProblem(field=name, message="; ".join(texts)) for name, texts in messages.items()]
+        part = _message_part(item, name)
+        if part not in parts.setdefault(name, []):
+            parts[name].append(part)
+    return [
+        FieldProblem(
+            field=name,
+            message="; ".join(detail_sentence(p.reason, p.params, DEFAULT_LANGUAGE, p.item) for p in field_parts),
+            parts=tuple(field_parts),
+        )
+        for name, field_parts in parts.items()
+    ]
 
 
 def parse_patch_request(event: Mapping[str, Any], headers: Mapping[str, str], raw_product_id: str) -> PatchRequest:
@@ -95,10 +122,14 @@ def parse_patch_request(event: Mapping[str, Any], headers: Mapping[str, str], ra
     _check_content_type(headers.get("content-type"))
     raw = _raw_body(event)
     if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted")
+        raise PayloadTooLarge(
+            f"the body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted",
+            reason="body_too_large",
+            params={"size": len(raw), "max": MAX_BODY_BYTES},
+        )
     idempotency_key = headers.get("idempotency-key")
     if idempotency_key is not None and not UUID4.fullmatch(idempotency_key.strip()):
-        raise InvalidIdempotencyKey("Idempotency-Key must be a UUID version 4")
+        raise InvalidIdempotencyKey(IDEMPOTENCY_KEY_FORMAT)
     version_condition = parse_if_match(headers.get("if-match"))
     document = jsonio.parse_object(raw)
     try:
@@ -135,7 +166,10 @@ def parse_history_request(query: Mapping[str, str], raw_product_id: str) -> Hist
     product_id = product_id_from_path(raw_product_id)
     problems = [
         FieldProblem(
-            field=name, message=f"is not a known query parameter (known: {', '.join(HISTORY_QUERY_PARAMETERS)})"
+            field=name,
+            message=f"is not a known query parameter (known: {', '.join(HISTORY_QUERY_PARAMETERS)})",
+            reason="unknown_query_parameter",
+            params={"known": ", ".join(HISTORY_QUERY_PARAMETERS)},
         )
         for name in query
         if name not in HISTORY_QUERY_PARAMETERS
@@ -147,7 +181,12 @@ def parse_history_request(query: Mapping[str, str], raw_product_id: str) -> Hist
             limit = int(raw_limit)
         else:
             problems.append(
-                FieldProblem(field="limit", message=f"must be a whole number from 1 to {HISTORY_LIMIT_MAX}")
+                FieldProblem(
+                    field="limit",
+                    message=f"must be a whole number from 1 to {HISTORY_LIMIT_MAX}",
+                    reason="limit_range",
+                    params={"max": HISTORY_LIMIT_MAX},
+                )
             )
     if problems:
         raise ValidationFailed(problems)

@@ -8,10 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from products_api.api import messages
 from products_api.api.catalogue import ApiError, api_error
 from products_api.api.cursor import encode_cursor
 from products_api.core import jsonio
 from products_api.errors import (
+    DomainError,
+    FieldProblem,
     InsufficientScope,
     InvalidStoredValue,
     PreconditionFailed,
@@ -75,7 +78,8 @@ class Outcome:
         )
 
     def response_headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", **self.headers}
+        # a 304 has no body, hence no media type
+        headers = {"Content-Type": "application/json", **self.headers} if self.body else dict(self.headers)
         if self.replayed:
             headers["Idempotent-Replayed"] = "true"
         return headers
@@ -112,22 +116,38 @@ def _error_headers(exc: Exception, spec: ApiError) -> dict[str, str]:
     return {}
 
 
-def _message(exc: Exception, spec: ApiError) -> str:
-    if spec.message is not None:
-        return spec.message
+def _message(exc: Exception, spec: ApiError, language: str) -> str:
     text = str(exc).strip()
-    return text[:1].upper() + text[1:] if text else spec.code.replace("_", " ").capitalize()
+    english = text[:1].upper() + text[1:] if text else ""
+    if isinstance(exc, DomainError):
+        return messages.error_sentence(spec.code, language, spec.message, exc.reason, exc.params, english)
+    # anything else is a bug: the catalogue's sentence, never the exception's text
+    return messages.error_sentence(spec.code, language, spec.message, None, {}, "")
 
 
-def error_outcome(exc: Exception, request_id: str) -> Outcome:
-    """Every error response is built here; anything unknown is a 500 with nothing internal in it."""
+def _detail(problem: FieldProblem, language: str) -> ErrorDetail:
+    parts = problem.message_parts()
+    if not parts:
+        # a problem raised without a reason: its English text, or in another language a plain "is not valid"
+        text = problem.message if language == messages.DEFAULT_LANGUAGE else messages.detail_sentence("", {}, language)
+        return ErrorDetail(field=problem.field, message=text)
+    text = "; ".join(messages.detail_sentence(part.reason, part.params, language, part.item) for part in parts)
+    return ErrorDetail(field=problem.field, message=text)
+
+
+def error_outcome(exc: Exception, request_id: str, language: str | None = None) -> Outcome:
+    """Every error response is built here; anything unknown is a 500 with nothing internal in it.
+
+    Its sentences are in `language`, by default the one negotiated from the current request's Accept-Language; the
+    answer says which in Content-Language, and Vary tells caches that the language depends on that header.
+    """
+    language = language or messages.current_language()
     spec = api_error(exc)
     details: list[ErrorDetail] | None = None
     if isinstance(exc, ValidationFailed):
-        details = [ErrorDetail(field=p.field, message=p.message) for p in exc.problems]
+        details = [_detail(problem, language) for problem in exc.problems]
     elif isinstance(exc, InvalidStoredValue):
-        details = [ErrorDetail(field="body", message="a value in the body cannot be stored")]
-    body = ErrorResponse(error=_message(exc, spec), code=spec.code, details=details, request_id=request_id)
-    return Outcome(
-        spec.status, jsonio.dumps(body.model_dump(exclude_none=True)), _error_headers(exc, spec), code=spec.code
-    )
+        details = [ErrorDetail(field="body", message=messages.detail_sentence("not_storable", {}, language))]
+    body = ErrorResponse(error=_message(exc, spec, language), code=spec.code, details=details, request_id=request_id)
+    headers = {**_error_headers(exc, spec), "Content-Language": language, "Vary": "Accept-Language"}
+    return Outcome(spec.status, jsonio.dumps(body.model_dump(exclude_none=True)), headers, code=spec.code)

@@ -29,8 +29,9 @@ API_KEY_PREFIX = "tp_"
 CredentialKind = Literal["api-key", "oauth"]
 # Every scope a route requires (the functions' REQUIRED_SCOPE): minting any other would grant nothing.
 KNOWN_SCOPES = ("products:read", "products:write")
-# RFC 6750 b64token, bounded so a huge header is refused before it is hashed.
-_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]{16,512}=*)")
+# RFC 6750 b64token (any length from 1: a short token of the right form is unknown, not malformed), bounded so a
+# huge header is refused before it is hashed.
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]{1,512}=*)")
 _CACHE_ENTRIES = 1024
 
 
@@ -174,22 +175,33 @@ class Authenticator:
         self._wall_clock = wall_clock
         self._cache: OrderedDict[str, tuple[float, Credential | None]] = OrderedDict()
 
-    def authenticate(self, authorization: str | None, required_scope: str) -> Principal:
+    def authenticate(self, authorization: str | None, required_scope: str, *also_accepted: str) -> Principal:
+        """The caller, when it holds `required_scope` or one of `also_accepted` (a write scope that implies a read)."""
         if not authorization:
             raise Unauthorized(
-                "missing Authorization header: send `Authorization: Bearer <token>`", token_presented=False
+                "missing Authorization header: send `Authorization: Bearer <token>`",
+                token_presented=False,
+                reason="authorization_missing",
             )
         match = _BEARER.fullmatch(authorization.strip())
         if match is None:
-            raise Unauthorized("malformed Authorization header: expected `Bearer <token>`", token_presented=True)
-        credential = self._lookup(token_hash(match.group(1)))
+            raise Unauthorized(
+                "malformed Authorization header: expected `Bearer <token>`",
+                token_presented=True,
+                reason="authorization_malformed",
+            )
+        token = match.group(1)
+        credential = self._lookup(token_hash(token))
         if credential is None:
-            raise Unauthorized("unknown credential", token_presented=True)
+            # a token of the documented form that names no credential: unknown (never issued, or deleted)
+            if token.startswith(API_KEY_PREFIX):
+                raise Unauthorized("unknown or revoked API key", token_presented=True, reason="api_key_unknown")
+            raise Unauthorized("unknown or revoked access token", token_presented=True, reason="token_unknown")
         if credential.revokedAt is not None:
-            raise Unauthorized("this credential was revoked", token_presented=True)
+            raise Unauthorized("this credential was revoked", token_presented=True, reason="credential_revoked")
         if credential.expiresAt is not None and credential.expiresAt <= self._wall_clock():
-            raise Unauthorized("this credential has expired", token_presented=True)
-        if required_scope not in credential.scopes:
+            raise Unauthorized("this credential has expired", token_presented=True, reason="credential_expired")
+        if required_scope not in credential.scopes and not any(scope in credential.scopes for scope in also_accepted):
             raise InsufficientScope(required_scope)
         return Principal(
             company_id=credential.companyId,

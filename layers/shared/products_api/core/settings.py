@@ -74,6 +74,12 @@ class HistorySettings(ApiSettings):
     history_table_name: TableName
 
 
+class ReadSettings(ApiSettings):
+    """The read routes' settings (GET /api/v1/products, GET /api/v1/products/{id}): products and credentials."""
+
+    model_config = SettingsConfigDict(defer_build=True)
+
+
 class ChangesSettings(DynamoDBClientSettings):
     """The stream function's settings (ProductChangesFunction): where history goes and where events are published.
 
@@ -123,6 +129,12 @@ def get_settings() -> Settings:
 def get_history_settings() -> HistorySettings:
     """The history route's settings of this process, read on first use (not at import)."""
     return read_settings(HistorySettings)
+
+
+@functools.cache
+def get_read_settings() -> ReadSettings:
+    """The read routes' settings of this process, read on first use (not at import)."""
+    return read_settings(ReadSettings)
 
 
 @functools.cache

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 
 from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
-from products_api.errors import PreconditionFailed, ProductNotFound, StoreUnavailable, TooManyImages, UploadNotFound
+from products_api.errors import ProductNotFound, StoreUnavailable, TooManyImages, UploadNotFound
 from products_api.products.items import ProductItem
 from products_api.products.models import (
     MAX_IMAGE_URLS,
@@ -24,7 +24,6 @@ from products_api.products.models import (
     format_timestamp,
     product_sort_key,
 )
-from products_api.products.preconditions import stale_version_message
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -127,7 +126,7 @@ class ProductImages:
                 # an earlier attempt or delivery of this very image got through: the product as it is is the answer
                 return current
             if not version_condition.matches(current.version):
-                raise PreconditionFailed(stale_version_message(current.version), current.etag) from exc
+                raise version_condition.failure(current.version, current.etag) from exc
             raise TooManyImages(
                 f"the product already has {len(current.image_urls)} images, the most allowed ({MAX_IMAGE_URLS}); "
                 "remove one with PATCH imageUrls first"

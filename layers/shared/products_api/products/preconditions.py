@@ -18,6 +18,8 @@ class VersionCondition:
 
     any_version: bool
     versions: frozenset[int] = frozenset()
+    # the versions its weak tags (W/"n") name: they never match (strong comparison), but the refusal says why
+    weak_versions: frozenset[int] = frozenset()
 
     def matches(self, version: int) -> bool:
         return self.any_version or version in self.versions
@@ -35,6 +37,23 @@ class VersionCondition:
             values[f":ifMatch{position}"] = version
             placeholders.append(f":ifMatch{position}")
         return f"{attribute} IN ({', '.join(placeholders)})"
+
+    def failure(self, current_version: int, current_etag: str) -> PreconditionFailed:
+        """The 412 for a product at `current_version`: a weak tag naming that very version is told it is weak."""
+        if current_version in self.weak_versions:
+            return PreconditionFailed(
+                f'If-Match compares strongly (RFC 9110): a weak tag such as W/"{current_version}" never matches; '
+                f'send the ETag as the API gave it ("{current_version}")',
+                current_etag,
+                reason="weak_if_match",
+                params={"version": current_version},
+            )
+        return PreconditionFailed(
+            stale_version_message(current_version),
+            current_etag,
+            reason="stale_version",
+            params={"version": current_version},
+        )
 
 
 ANY_VERSION = VersionCondition(any_version=True)
@@ -54,14 +73,22 @@ def parse_if_match(header: str | None) -> VersionCondition:
     if header.strip() == "*":
         return ANY_VERSION
     versions: set[int] = set()
+    weak_versions: set[int] = set()
     parts = header.split(",")
     if len(parts) > MAX_ENTITY_TAGS:
-        raise PreconditionFailed(f"If-Match may name at most {MAX_ENTITY_TAGS} entity tags")
+        raise PreconditionFailed(
+            f"If-Match may name at most {MAX_ENTITY_TAGS} entity tags",
+            reason="if_match_too_many",
+            params={"max": MAX_ENTITY_TAGS},
+        )
     for part in parts:
         match = _ENTITY_TAG.fullmatch(part)
         if match is None:
-            raise PreconditionFailed('If-Match must be "*" or entity tags from an ETag header, such as "4" in quotes')
+            raise PreconditionFailed(
+                'If-Match must be "*" or entity tags from an ETag header, such as "4" in quotes',
+                reason="if_match_malformed",
+            )
         weak, tag = match.groups()
-        if not weak and tag.isascii() and tag.isdigit() and len(tag) <= 18:
-            versions.add(int(tag))
-    return VersionCondition(any_version=False, versions=frozenset(versions))
+        if tag.isascii() and tag.isdigit() and len(tag) <= 18:
+            (weak_versions if weak else versions).add(int(tag))
+    return VersionCondition(any_version=False, versions=frozenset(versions), weak_versions=frozenset(weak_versions))

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from products_api.errors import ConcurrentUpdate, PreconditionFailed, ProductNotFound
+from products_api.errors import ConcurrentUpdate, ProductNotFound
 from products_api.products.models import Product, ProductPatch, model_key, utc_now
-from products_api.products.preconditions import stale_version_message
 
 if TYPE_CHECKING:
     from products_api.products.preconditions import VersionCondition
@@ -103,7 +102,7 @@ class ProductUpdater:
         if product is None:
             raise ProductNotFound(command.product_id)
         if not command.version_condition.matches(product.version):
-            raise PreconditionFailed(stale_version_message(product.version), product.etag)
+            raise command.version_condition.failure(product.version, product.etag)
         return product
 
     def _rename(self, command: UpdateCommand, changes: dict[str, Any]) -> Product:
@@ -117,7 +116,7 @@ class ProductUpdater:
             # this very write was applied by an earlier run (its answer or idempotency record was lost)
             return done
         if not command.version_condition.matches(current.version):
-            raise PreconditionFailed(stale_version_message(current.version), current.etag)
+            raise command.version_condition.failure(current.version, current.etag)
         if model_key(changes["model"]) == current.model_key:
             # same lock (a change of case or spelling only): a transaction may not touch one item twice
             return self._store.update_fields(

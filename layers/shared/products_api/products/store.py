@@ -25,7 +25,6 @@ from products_api.errors import (
     ConcurrentUpdate,
     DuplicateModel,
     InvalidStoredValue,
-    PreconditionFailed,
     ProductNotFound,
     StoreFailure,
     StoreUnavailable,
@@ -33,13 +32,14 @@ from products_api.errors import (
 from products_api.products.items import ProductItem
 from products_api.products.models import (
     Product,
+    Status,
     company_partition,
     format_timestamp,
     model_key,
     model_lock_sort_key,
     product_sort_key,
 )
-from products_api.products.preconditions import ANY_VERSION, VersionCondition, stale_version_message
+from products_api.products.preconditions import ANY_VERSION, VersionCondition
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -58,6 +58,17 @@ REMEMBERED_WRITES = 64
 PRUNE_AT = 80
 # What a rename copies: every field of the API.
 _SNAPSHOT_FIELDS = ("name", "model", "description", "defaultFieldValues", "imageUrls", "status", "sourceLocale")
+
+
+# How many products a filtered page reads per round trip at least: a filter drops some, and each round trip costs.
+FILTERED_READ_AHEAD = 100
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    products: tuple[Product, ...]
+    # another product follows the last one of this page
+    has_more: bool
 
 
 class ProductStore:
@@ -143,6 +154,60 @@ class ProductStore:
                 ExpressionAttributeNames=names,
             )
 
+    def page(self, company_id: str, limit: int, after_id: str | None, status: Status | None) -> ProductPage:
+        """Up to `limit` of the company's products in id order, after `after_id`, only `status` ones when given.
+
+        One Query on the company's partition (sort keys PRODUCT#...; the model locks beside them are not read), its
+        `status` filter applied by DynamoDB after the read. A filtered or 1 MB-cut answer may hold fewer than
+        `limit` products: the Query goes on from LastEvaluatedKey until the page is full or the partition ends, and
+        looks one product ahead, so `has_more` is true only when another product really follows.
+        """
+        names = {"#pk": "pk", "#sk": "sk"}
+        values: dict[str, Any] = {":pk": company_partition(company_id), ":productPrefix": product_sort_key("")}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            # the company's partition, products only (its model locks share it under MODEL#)
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :productPrefix)",
+        }
+        if status is not None:
+            names["#status"] = "status"
+            values[":status"] = status
+            # applied after the read: archived and active products share the partition
+            request["FilterExpression"] = "#status = :status"
+        request["ExpressionAttributeNames"] = names
+        request["ExpressionAttributeValues"] = to_attribute_values(values)
+        # unfiltered, every product read is one of the page (plus one to know whether more follow); filtered, read
+        # more per round trip, since some are dropped
+        request["Limit"] = limit + 1 if status is None else max(limit + 1, FILTERED_READ_AHEAD)
+        if after_id is not None:
+            request["ExclusiveStartKey"] = self._key(company_id, after_id)
+        products: list[Product] = []
+        while True:
+            with translated_errors():
+                response = self._client.query(**request)
+            products.extend(
+                ProductItem.model_validate(from_attribute_values(item)).to_product() for item in response["Items"]
+            )
+            last_key = response.get("LastEvaluatedKey")
+            if len(products) > limit or not last_key:
+                break
+            request["ExclusiveStartKey"] = last_key
+        return ProductPage(products=tuple(products[:limit]), has_more=len(products) > limit)
+
+    def model_owner(self, company_id: str, key: str) -> str | None:
+        """The id of the company's product holding the model key `key` (its lock item's productId), if any."""
+        with translated_errors():
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=to_attribute_values({"pk": company_partition(company_id), "sk": model_lock_sort_key(key)}),
+                # the same consistency as the product read after it: a rename moves both in one transaction
+                ConsistentRead=True,
+                ProjectionExpression="#productId",
+                ExpressionAttributeNames={"#productId": "productId"},
+            )
+        item = response.get("Item")
+        return str(from_attribute_values(item)["productId"]) if item else None
+
     def update_fields(
         self,
         company_id: str,
@@ -207,7 +272,7 @@ class ProductStore:
                 return done
             current = ProductItem.model_validate(stored).to_product()
             if not version_condition.matches(current.version):
-                raise PreconditionFailed(stale_version_message(current.version), current.etag) from exc
+                raise version_condition.failure(current.version, current.etag) from exc
             raise ConcurrentUpdate(product_id) from exc
         written = from_attribute_values(response["Attributes"])
         if remember:
@@ -487,7 +552,7 @@ def _rename_snapshot(item: dict[str, Any]) -> Product:
 
 def _stale_rename(product: Product, version_condition: VersionCondition) -> Exception:
     if not version_condition.matches(product.version):
-        return PreconditionFailed(stale_version_message(product.version), product.etag)
+        return version_condition.failure(product.version, product.etag)
     # another rename moved the product off the model we read: the caller reads again and decides afresh
     return ConcurrentUpdate(product.id)
 
