@@ -1,4 +1,4 @@
-"""The history checker (local/products_api_local/stress.py): concurrent clients in separate processes, faults
+"""The history checker (local/products_api_local/stress/): concurrent clients in separate processes, faults
 injected, every answer checked against the products table's stream, the change history made from it, and the table.
 
 A short run is part of the suite; `make stress` runs it longer and prints the counts of each outcome.

@@ -153,7 +153,7 @@ def test_stack_outputs_name_the_tables(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     session = _StackSession(_outputs(table_names), dynamodb_client)  # type: ignore[arg-type]
-    monkeypatch.setattr("products_api_local.cli.boto3.Session", lambda **_: session)
+    monkeypatch.setattr("products_api_local.cli.targets.boto3.Session", lambda **_: session)
     arguments = ["--stack", "products-api-prod", "--region", "eu-west-1"]
     assert main([*arguments, "credentials", "create", "--company", "ACME"]) == 0
     token = capsys.readouterr().out.strip()
@@ -186,7 +186,7 @@ def test_a_stack_that_cannot_serve_is_refused(
     expected: str,
 ) -> None:
     session = _StackSession(outputs, dynamodb_client, error)  # type: ignore[arg-type]
-    monkeypatch.setattr("products_api_local.cli.boto3.Session", lambda **_: session)
+    monkeypatch.setattr("products_api_local.cli.targets.boto3.Session", lambda **_: session)
     assert main(["--stack", "products-api-prod", "credentials", "list"]) == 1
     message = capsys.readouterr().err
     assert message.startswith("error: ") and expected in message
