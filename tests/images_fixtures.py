@@ -149,3 +149,8 @@ def images(api: Api, s3_backend: None, boto3_session: boto3.Session, monkeypatch
     monkeypatch.setattr(images_handler_module(), "get_images_runtime", lambda: runtime)
     monkeypatch.setattr(ingest_handler_module(), "get_ingest_runtime", lambda: ingest_runtime)
     return Images(api, runtime, ingest_runtime, s3)
+
+
+def image_urls(count: int) -> list[str]:
+    """`count` distinct image URLs, to fill a product up to (or near) its limit."""
+    return [f"https://cdn.example.com/{n}.jpg" for n in range(count)]

@@ -316,3 +316,26 @@ class HistoryApi:
 
 def exact(value: str) -> Decimal:
     return Decimal(value)
+
+
+# --- asserting on error answers (the contract's error body) ---
+
+
+def assert_error(response: ApiResponse, status: int, code: str) -> dict[str, Any]:
+    assert response.status == status, response.body
+    body = response.json
+    assert body["code"] == code, body
+    assert isinstance(body["error"], str) and body["error"]
+    assert body["requestId"]
+    assert response.header("Content-Type") == "application/json"
+    if code != "validation_error":
+        assert "details" not in body
+    return dict(body)
+
+
+def details_by_field(response: ApiResponse) -> dict[str, str]:
+    body = assert_error(response, 400, "validation_error")
+    assert body["error"] == "Validation failed"
+    fields = [detail["field"] for detail in body["details"]]
+    assert len(fields) == len(set(fields)), "one entry per field"
+    return {detail["field"]: detail["message"] for detail in body["details"]}

@@ -70,7 +70,8 @@ from products_api.images import service as image_service
 from products_api.images.multipart import IMAGE_PART, MAX_IMAGE_BYTES
 from products_api.images.requests import UploadResponse
 from products_api.products import service
-from products_api.products.models import READ_ONLY_FIELDS, Product, ProductPatch
+from products_api.products.fields import READ_ONLY_FIELDS
+from products_api.products.models import Product, ProductPatch
 from products_api.products.preconditions import stale_version_message
 from products_api.products.reader import ProductListResponse
 from products_api.products.responses import ProductResponse

@@ -13,7 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from products_api.products.models import REFUSED_BMP_RANGES, model_key, model_lock_sort_key
+from products_api.products.fields import REFUSED_BMP_RANGES
+from products_api.products.models import model_key, model_lock_sort_key
 from products_api_local.cli import main
 from support import EVENT_PRODUCT_ID, Api
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from products_api.products import store as data
+from products_api.products import write_memory
 from products_api_local.stress import conflict_response, error_response, failing
 from support import EVENT_PRODUCT_ID, Api, FakeContext
 
@@ -174,8 +174,8 @@ def test_a_re_run_after_a_lost_record_and_a_later_write_is_not_applied_again(api
 def test_a_product_remembers_its_latest_keyed_writes_only(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     """The write ids a product keeps are bounded: pruned to REMEMBERED_WRITES once there are PRUNE_AT, by an update
     that makes no version (no history entry), and the latest ones still recognise their re-runs."""
-    monkeypatch.setattr(data, "REMEMBERED_WRITES", 2)
-    monkeypatch.setattr(data, "PRUNE_AT", 4)
+    monkeypatch.setattr(write_memory, "REMEMBERED_WRITES", 2)
+    monkeypatch.setattr(write_memory, "PRUNE_AT", 4)
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     sent = []
     for number in range(4):
@@ -184,7 +184,7 @@ def test_a_product_remembers_its_latest_keyed_writes_only(api: Api, monkeypatch:
         sent.append(headers)
     stored = api.stored_item(EVENT_PRODUCT_ID)
     assert stored is not None and stored["version"] == 5
-    assert len([name for name in stored if name.startswith(data.WRITE_PREFIX)]) == 2
+    assert len([name for name in stored if name.startswith(write_memory.WRITE_PREFIX)]) == 2
     _delete_idempotency_records(api)
     rerun = api.patch(EVENT_PRODUCT_ID, {"name": "write 2"}, sent[2])
     assert rerun.status == 200 and rerun.json["version"] == 5, "a remembered write is not applied again"

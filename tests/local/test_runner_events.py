@@ -11,17 +11,14 @@ import copy
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
+from gateway_support import PRODUCT_PATH, ROUTES, TEMPLATE, local_event, request
 from products_api_local.apigateway.events import (
     ApiGateway,
     HttpRequest,
-    HttpResponse,
-    InvalidResult,
     build_event,
     format_request_time,
-    response_from_result,
 )
 from products_api_local.apigateway.routes import (
     Route,
@@ -31,32 +28,7 @@ from products_api_local.apigateway.routes import (
     RouteTable,
     routes_from_template,
 )
-from products_api_local.apigateway.server import LocalApi
-from products_api_local.functions.containers import InProcessFunction
-from products_api_local.template.document import TemplateError, load_template
-from products_api_local.template.functions import function_specs, local_table_names
-from support import ROOT, http_event_files
-
-PRODUCT_PATH = "/api/v1/products/6650a1b2c3d4e5f6a7b8c9d0"
-TEMPLATE = load_template()
-ROUTES = RouteTable(routes_from_template(TEMPLATE))
-LOCAL = ApiGateway(forwarded_port=3000)
-
-
-def request(
-    method: str = "PATCH",
-    path: str = PRODUCT_PATH,
-    query: str = "",
-    headers: list[tuple[str, str]] | None = None,
-    body: bytes = b"",
-) -> HttpRequest:
-    return HttpRequest(method, path, query, headers or [("Host", "127.0.0.1:3000")], body, "127.0.0.1")
-
-
-def local_event(http_request: HttpRequest) -> dict[str, Any]:
-    match = ROUTES.match(http_request.method, http_request.raw_path)
-    assert isinstance(match, RouteMatch), match
-    return build_event(http_request, match, LOCAL)
+from support import http_event_files
 
 
 def title_case(name: str) -> str:
@@ -312,148 +284,3 @@ def test_invalid_routes_are_refused() -> None:
     events["PatchProduct"]["Properties"]["PayloadFormatVersion"] = "1.0"
     with pytest.raises(RouteError, match=r"PayloadFormatVersion 1\.0"):
         routes_from_template(template)
-
-
-# --- results -----------------------------------------------------------------------------------------------
-
-
-def test_result_with_status_code_is_the_response() -> None:
-    response = response_from_result(
-        {
-            "statusCode": 201,
-            "headers": {"Content-Type": "application/json", "X-Flag": True},
-            "cookies": ["a=1; Path=/", "b=2"],
-            "body": '{"ok":true}',
-        }
-    )
-    assert response.status == 201
-    assert ("Content-Type", "application/json") in response.headers
-    assert ("X-Flag", "true") in response.headers
-    assert [value for name, value in response.headers if name == "Set-Cookie"] == ["a=1; Path=/", "b=2"]
-    assert response.body == b'{"ok":true}'
-
-
-def test_base64_result_body_is_decoded() -> None:
-    response = response_from_result(
-        {"statusCode": 200, "body": base64.b64encode(b"\x00\xff").decode(), "isBase64Encoded": True}
-    )
-    assert response.body == b"\x00\xff"
-
-
-@pytest.mark.parametrize(("result", "body"), [({"hello": "world"}, b'{"hello":"world"}'), ("hi", b'"hi"'), (3, b"3")])
-def test_result_without_status_code_is_a_200_json_body(result: Any, body: bytes) -> None:
-    response = response_from_result(result)
-    assert (response.status, response.body) == (200, body)
-    assert response.headers == [("Content-Type", "application/json")]
-
-
-@pytest.mark.parametrize(
-    "result",
-    [
-        {"statusCode": "200"},
-        {"statusCode": 99},
-        {"statusCode": 200, "body": {"not": "a string"}},
-        {"statusCode": 200, "body": "%%%", "isBase64Encoded": True},
-    ],
-)
-def test_invalid_results_are_refused(result: Any) -> None:
-    with pytest.raises(InvalidResult):
-        response_from_result(result)
-
-
-# --- the functions as the runner configures and calls them -------------------------------------------------
-
-
-def test_function_environment_resolves_to_local_tables_and_parameter_defaults() -> None:
-    specs = function_specs(TEMPLATE, ROOT, local_table_names(TEMPLATE), "eu-west-1")
-    spec = specs["UpdateProductFunction"]
-    assert spec.environment == {
-        "PRODUCTS_TABLE_NAME": "ProductsTable",
-        "IDEMPOTENCY_TABLE_NAME": "IdempotencyTable",
-        "CREDENTIALS_TABLE_NAME": "CredentialsTable",
-        "CREDENTIAL_CACHE_SECONDS": "60",
-        "POWERTOOLS_SERVICE_NAME": "products-api",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
-        "ENVIRONMENT_NAME": "products-api-local",  # !Ref AWS::StackName, the runner's stack name
-    }
-    assert (spec.handler, spec.timeout_seconds, spec.memory_mb) == ("update_product.lambda_handler", 10, 1024)
-    assert spec.code_dir == ROOT / "functions" / "update_product"
-    history = specs["GetProductHistoryFunction"]
-    assert history.environment == {
-        "PRODUCTS_TABLE_NAME": "ProductsTable",
-        "HISTORY_TABLE_NAME": "HistoryTable",
-        "CREDENTIALS_TABLE_NAME": "CredentialsTable",
-        "CREDENTIAL_CACHE_SECONDS": "60",
-        "POWERTOOLS_SERVICE_NAME": "products-api",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
-        "ENVIRONMENT_NAME": "products-api-local",
-    }
-    assert history.handler == "get_product_history.lambda_handler"
-    assert history.code_dir == ROOT / "functions" / "get_product_history"
-
-
-def test_unresolvable_environment_value_is_named() -> None:
-    template = copy.deepcopy(TEMPLATE)
-    variables = template["Resources"]["UpdateProductFunction"]["Properties"]["Environment"]["Variables"]
-    variables["TABLE_ARN"] = {"Fn::GetAtt": ["ProductsTable", "Arn"]}
-    with pytest.raises(TemplateError, match=r"UpdateProductFunction\.Environment\.Variables\.TABLE_ARN"):
-        function_specs(template, ROOT, local_table_names(template), "eu-west-1")
-    variables["TABLE_ARN"] = {"Ref": "ProductsHttpApi"}
-    with pytest.raises(TemplateError, match="ProductsHttpApi"):
-        function_specs(template, ROOT, local_table_names(template), "eu-west-1")
-
-
-class _Api:
-    """The LocalApi with one in-process function; `handle` gives the response alone."""
-
-    def __init__(self, handler: Any, timeout_seconds: int) -> None:
-        function = InProcessFunction("UpdateProductFunction", handler, timeout_seconds, memory_mb=512)
-        self.logged: list[str] = []
-        self.api = LocalApi(ROUTES, {"UpdateProductFunction": function}, LOCAL, self.logged.append)
-
-    def handle(self, request: HttpRequest) -> HttpResponse:
-        response, _ = self.api.handle(request)
-        return response
-
-
-def local_api(handler: Any, timeout_seconds: int = 10) -> _Api:
-    return _Api(handler, timeout_seconds)
-
-
-def test_handler_gets_the_event_and_a_lambda_context() -> None:
-    seen: list[tuple[dict[str, Any], Any]] = []
-
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        seen.append((event, context))
-        return {"statusCode": 200, "body": "{}"}
-
-    response = local_api(handler).handle(request(headers=[("Content-Type", "application/json")], body=b"{}"))
-    assert response.status == 200
-    ((event, context),) = seen
-    assert event["pathParameters"] == {"id": "6650a1b2c3d4e5f6a7b8c9d0"}
-    assert context.function_name == "UpdateProductFunction"
-    assert context.memory_limit_in_mb == 512
-    assert context.invoked_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:UpdateProductFunction"
-    assert 9000 < context.get_remaining_time_in_millis() <= 10_000
-    assert ("Apigw-Requestid", event["requestContext"]["requestId"]) in response.headers
-
-
-def test_handler_failure_is_a_500_like_api_gateway() -> None:
-    def handler(event: dict[str, Any], context: Any) -> Any:
-        raise RuntimeError("boom")
-
-    response = local_api(handler).handle(request())
-    assert (response.status, response.body) == (500, b'{"message":"Internal Server Error"}')
-
-
-def test_handler_over_its_timeout_is_a_500() -> None:
-    def handler(event: dict[str, Any], context: Any) -> Any:
-        # Lambda would stop it here: the runner cannot, but discards the late result.
-        while context.get_remaining_time_in_millis() > 0:
-            pass
-        return {"statusCode": 200, "body": "{}"}
-
-    response = local_api(handler, timeout_seconds=0).handle(request())
-    assert response.status == 500

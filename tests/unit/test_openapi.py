@@ -22,7 +22,8 @@ from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 from products_api.api import catalogue, cursor, requests, responses
 from products_api.errors import ValidationFailed
 from products_api.history.store import HistoryEntry, HistoryPage
-from products_api.products.models import READ_ONLY_FIELDS, ProductPatch
+from products_api.products.fields import READ_ONLY_FIELDS
+from products_api.products.models import ProductPatch
 from products_api_local import openapi
 from products_api_local.template.document import load_template
 from pydantic import ValidationError

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
@@ -239,24 +240,38 @@ def test_a_value_past_the_parameter_bound_is_refused_by_the_settings(cfn_templat
 # --- no unused grants ----------------------------------------------------------------------------
 
 
-def _store_class(name: str) -> ast.ClassDef:
-    """The class, wherever it lives in the shared package."""
+def _store_class(name: str) -> list[ast.AST]:
+    """The class, wherever it lives in the shared package, and the functions of its capability's folder that it
+    calls (the items of its transactions may be built there: products/transactions.py)."""
     for path in sorted((project_root() / "layers" / "shared" / "products_api").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and node.name == name:
-                return node
+                return [node, *_helpers_called(node, path.parent)]
     raise AssertionError(f"no class {name} in layers/shared/products_api")
+
+
+def _helpers_called(store: ast.ClassDef, folder: Path) -> list[ast.FunctionDef]:
+    """Top-level functions of `folder`'s modules that the class calls by name."""
+    called = {
+        node.func.id for node in ast.walk(store) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    helpers = []
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+            if isinstance(node, ast.FunctionDef) and node.name in called:
+                helpers.append(node)
+    return helpers
 
 
 def _camel(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
 
 
-def _called_actions(store: ast.ClassDef) -> set[str]:
+def _called_actions(store: list[ast.AST]) -> set[str]:
     """IAM actions of the DynamoDB calls the class makes: `self._client.x(...)` and the items of its transactions."""
     actions: set[str] = set()
-    for node in ast.walk(store):
+    for node in (inner for part in store for inner in ast.walk(part)):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -318,4 +333,17 @@ def test_the_action_finder_sees_transaction_items() -> None:
         "        self._client.transact_write_items(TransactItems=[{'ConditionCheck': {}}, {'Put': {}}])\n"
     )
     (store,) = [node for node in tree.body if isinstance(node, ast.ClassDef)]
-    assert _called_actions(store) == {"dynamodb:GetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem"}
+    assert _called_actions([store]) == {"dynamodb:GetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem"}
+
+
+def test_the_action_finder_follows_the_helpers_a_store_calls(tmp_path: Path) -> None:
+    """Transaction items built by a helper of the store's folder count as the store's calls; others do not."""
+    (tmp_path / "store.py").write_text(
+        "class S:\n    def f(self):\n        self._client.transact_write_items(TransactItems=build())\n"
+    )
+    (tmp_path / "items.py").write_text(
+        "def build():\n    return [{'Delete': {}}]\n\ndef unused():\n    return [{'Put': {}}]\n"
+    )
+    tree = ast.parse((tmp_path / "store.py").read_text())
+    (store,) = [node for node in tree.body if isinstance(node, ast.ClassDef)]
+    assert _called_actions([store, *_helpers_called(store, tmp_path)]) == {"dynamodb:DeleteItem"}

@@ -13,7 +13,8 @@ from typing import Any
 from products_api.core import jsonio
 from products_api.errors import DuplicateModel, InvalidJson
 from products_api.products.models import NewProduct, Product, model_key
-from products_api.products.store import MAX_PRODUCTS_PER_TRANSACTION, ProductStore
+from products_api.products.store import ProductStore
+from products_api.products.transactions import MAX_PRODUCTS_PER_TRANSACTION
 from pydantic import ValidationError
 
 from products_api_local.cli.targets import CliError

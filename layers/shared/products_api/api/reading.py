@@ -15,7 +15,8 @@ from products_api.products.reader import ProductListResponse
 from products_api.products.responses import ProductResponse
 
 if TYPE_CHECKING:
-    from products_api.products.models import Product, Status
+    from products_api.products.fields import Status
+    from products_api.products.models import Product
     from products_api.products.store import ProductPage
 
 LIST_LIMIT_DEFAULT = 20

@@ -26,7 +26,8 @@ from products_api.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from products_api.products.models import READ_ONLY_FIELDS, ProductPatch
+from products_api.products.fields import READ_ONLY_FIELDS
+from products_api.products.models import ProductPatch
 from products_api.products.preconditions import VersionCondition, parse_if_match
 
 MAX_BODY_BYTES = 256 * 1024

@@ -22,7 +22,8 @@ from products_api.errors import (
     ValidationFailed,
 )
 from products_api.history.reader import HistoryEntryResponse, HistoryResponse
-from products_api.products.models import Product, omit_null
+from products_api.products.fields import omit_null
+from products_api.products.models import Product
 from products_api.products.responses import ProductResponse
 
 if TYPE_CHECKING:

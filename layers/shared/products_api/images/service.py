@@ -50,7 +50,8 @@ from products_api.images.requests import (
 )
 from products_api.images.storage import IMAGES_PREFIX, UPLOADS_PREFIX, UploadRecord
 from products_api.images.validation import InvalidImageData, inspect_image
-from products_api.products.models import MAX_IMAGE_URLS, Product, format_timestamp, utc_now
+from products_api.products.fields import MAX_IMAGE_URLS
+from products_api.products.models import Product, format_timestamp, utc_now
 from products_api.products.preconditions import ANY_VERSION
 from products_api.products.service import keyed_write_id
 

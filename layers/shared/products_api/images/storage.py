@@ -16,14 +16,9 @@ from pydantic import BaseModel, ConfigDict
 
 from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
 from products_api.errors import ProductNotFound, StoreUnavailable, TooManyImages, UploadNotFound
+from products_api.products.fields import MAX_IMAGE_URLS
 from products_api.products.items import ProductItem
-from products_api.products.models import (
-    MAX_IMAGE_URLS,
-    Product,
-    company_partition,
-    format_timestamp,
-    product_sort_key,
-)
+from products_api.products.models import Product, company_partition, format_timestamp, product_sort_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

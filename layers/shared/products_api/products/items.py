@@ -7,14 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from products_api.products.models import (
-    Product,
-    Status,
-    company_partition,
-    format_timestamp,
-    parse_timestamp,
-    product_sort_key,
-)
+from products_api.products.fields import Status
+from products_api.products.models import Product, company_partition, format_timestamp, parse_timestamp, product_sort_key
 
 
 class ProductItem(BaseModel):

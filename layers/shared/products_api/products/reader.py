@@ -13,7 +13,8 @@ from products_api.products.responses import ProductResponse
 from products_api.products.store import ProductPage
 
 if TYPE_CHECKING:
-    from products_api.products.models import Product, Status
+    from products_api.products.fields import Status
+    from products_api.products.models import Product
     from products_api.products.store import ProductStore
 
 

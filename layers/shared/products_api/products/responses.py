@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from products_api.core import jsonio
-from products_api.products.models import Product, Status, format_timestamp
+from products_api.products.fields import Status
+from products_api.products.models import Product, format_timestamp
 
 
 class ProductResponse(BaseModel):
