@@ -196,14 +196,14 @@ class Api:
         """A credential with a token the test chooses (the events carry a fixed one)."""
         now = datetime.now(UTC)
         credential = Credential(
-            tokenHash=token_hash(token),
-            credentialId="cred_" + uuid.uuid4().hex[:16],
-            companyId=company_id,
+            token_hash=token_hash(token),
+            credential_id="cred_" + uuid.uuid4().hex[:16],
+            company_id=company_id,
             kind=kind,  # type: ignore[arg-type]
             scopes=list(scopes),
-            createdAt=now.isoformat(),
-            expiresAt=int(expires_at.timestamp()) if expires_at else None,
-            revokedAt=now.isoformat() if revoked else None,
+            created_at=now.isoformat(),
+            expires_at=int(expires_at.timestamp()) if expires_at else None,
+            revoked_at=now.isoformat() if revoked else None,
         )
         self.client.put_item(
             TableName=self.settings.credentials_table_name,

@@ -65,7 +65,7 @@ def ensure_demo(
     if known is not None and products.get(known.company, known.productId) is not None:
         credential = credentials.find(token_hash(known.token))
         # a key minted by an older runner may lack a scope the demo now needs: mint a new one then
-        if credential is not None and credential.revokedAt is None and set(DEMO_SCOPES) <= set(credential.scopes):
+        if credential is not None and credential.revoked_at is None and set(DEMO_SCOPES) <= set(credential.scopes):
             return known, False
 
     product = NewProduct.model_validate(DEMO_PRODUCT)

@@ -26,7 +26,7 @@ def store(dynamodb_client: object, table_env: object) -> CredentialStore:
 def test_only_the_hash_is_stored(store: CredentialStore, dynamodb_client: object) -> None:
     token, credential = store.create("ACME", "api-key", ["products:write"], None, datetime.now(UTC))
     assert token.startswith("tp_") and len(token) > 40
-    assert credential.tokenHash == token_hash(token)
+    assert credential.token_hash == token_hash(token)
     items = dynamodb_client.scan(TableName=load_settings().credentials_table_name)["Items"]  # type: ignore[attr-defined]
     assert len(items) == 1
     assert token not in repr(items)
@@ -36,7 +36,7 @@ def test_only_the_hash_is_stored(store: CredentialStore, dynamodb_client: object
 def test_oauth_tokens_have_no_api_key_prefix(store: CredentialStore) -> None:
     token, credential = store.create("ACME", "oauth", ["products:write"], 3600, datetime.now(UTC))
     assert not token.startswith("tp_")
-    assert credential.kind == "oauth" and credential.expiresAt is not None
+    assert credential.kind == "oauth" and credential.expires_at is not None
 
 
 def test_revocation_bites_once_the_cache_time_has_passed(store: CredentialStore) -> None:

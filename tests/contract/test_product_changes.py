@@ -28,7 +28,7 @@ OTHER_PRODUCT_ID = "aaaaaaaaaaaaaaaaaaaaaaaa"
 def credential_id(api: Api) -> str:
     credential = api.credentials.find(token_hash(EVENT_TOKEN))
     assert credential is not None
-    return credential.credentialId
+    return credential.credential_id
 
 
 @pytest.fixture

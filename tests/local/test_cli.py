@@ -49,8 +49,8 @@ def test_create_prints_the_token_once_and_stores_its_hash(
     assert token.startswith("tp_")
     credential = api.runtime.authenticator._store.find(token_hash(token))
     assert credential is not None
-    assert credential.companyId == "ACME" and credential.scopes == ["products:write"]
-    assert credential.expiresAt is not None
+    assert credential.company_id == "ACME" and credential.scopes == ["products:write"]
+    assert credential.expires_at is not None
 
 
 def test_created_token_works_then_revoke_refuses_it(

@@ -159,7 +159,7 @@ def test_stack_outputs_name_the_tables(
     token = capsys.readouterr().out.strip()
     session.stubber.assert_no_pending_responses()
     (stored,) = CredentialStore(dynamodb_client, table_names["CredentialsTable"]).list_all()
-    assert stored.companyId == "ACME"
+    assert stored.company_id == "ACME"
     assert token.startswith("tp_")
 
 
@@ -268,21 +268,21 @@ def test_list_shows_ids_and_dates_never_tokens_or_hashes(
     assert header.split() == ["credentialId", "companyId", "kind", "scopes", "createdAt", "expiresAt", "revokedAt"]
     stored = api.credentials.list_all()
     assert len(rows) == len(stored) >= 2 and "OTHER" in table
-    assert all(credential.credentialId in table for credential in stored)
-    for secret in (first, second, *(credential.tokenHash for credential in stored)):
+    assert all(credential.credential_id in table for credential in stored)
+    for secret in (first, second, *(credential.token_hash for credential in stored)):
         assert secret not in table
     # by id; then from a token file
-    acme = next(credential for credential in stored if credential.companyId == "ACME" and credential.expiresAt)
-    assert main(["credentials", "revoke", acme.credentialId]) == 0
-    assert main(["credentials", "revoke", acme.credentialId]) == 0  # again: still revoked, same answer
+    acme = next(credential for credential in stored if credential.company_id == "ACME" and credential.expires_at)
+    assert main(["credentials", "revoke", acme.credential_id]) == 0
+    assert main(["credentials", "revoke", acme.credential_id]) == 0  # again: still revoked, same answer
     token_file = tmp_path / "token"
     token_file.write_text(second + "\n")
     assert main(["credentials", "revoke", "--token-file", str(token_file)]) == 0
     assert main(["credentials", "revoke", "cred_0000000000000000"]) == 1
     assert "no credential cred_0000000000000000" in capsys.readouterr().err
-    revoked = {c.credentialId for c in api.credentials.list_all() if c.revokedAt is not None}
-    other = next(credential for credential in stored if credential.companyId == "OTHER")
-    assert revoked == {acme.credentialId, other.credentialId}
+    revoked = {c.credential_id for c in api.credentials.list_all() if c.revoked_at is not None}
+    other = next(credential for credential in stored if credential.company_id == "OTHER")
+    assert revoked == {acme.credential_id, other.credential_id}
 
 
 # --- import: all or nothing, else converging -------------------------------------------------------------------------

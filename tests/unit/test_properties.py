@@ -184,7 +184,7 @@ def test_a_valid_patch_stores_exactly_its_fields(api: Api, patch: dict[str, Any]
         written |= {"renameWriteId", "renameVersion"} | {k for k in after if k.startswith("renameState.")}
     assert {k: v for k, v in after.items() if k not in written} == {k: v for k, v in before.items() if k not in written}
     assert after["version"] == 2
-    assert after["updatedBy"] == credential.credentialId
+    assert after["updatedBy"] == credential.credential_id
     assert after["modelKey"] == model_key(expected["model"])
     # the answer is the product as stored (description null when cleared)
     answered = response.json

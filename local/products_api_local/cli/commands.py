@@ -70,13 +70,13 @@ def _timestamp(epoch: int | None) -> str:
 def _listing(credential: Credential) -> dict[str, Any]:
     """What `credentials list` shows: never the token (unknown here) nor its hash (the table's key)."""
     return {
-        "credentialId": credential.credentialId,
-        "companyId": credential.companyId,
+        "credentialId": credential.credential_id,
+        "companyId": credential.company_id,
         "kind": credential.kind,
         "scopes": credential.scopes,
-        "createdAt": credential.createdAt,
-        "expiresAt": _timestamp(credential.expiresAt) if credential.expiresAt is not None else None,
-        "revokedAt": credential.revokedAt,
+        "createdAt": credential.created_at,
+        "expiresAt": _timestamp(credential.expires_at) if credential.expires_at is not None else None,
+        "revokedAt": credential.revoked_at,
     }
 
 
@@ -98,7 +98,7 @@ def run(arguments: argparse.Namespace, target: Target) -> int:
             )
             print(token)
             print(
-                f"created {credential.kind} {credential.credentialId} for company {credential.companyId} "
+                f"created {credential.kind} {credential.credential_id} for company {credential.company_id} "
                 f"with scopes {' '.join(credential.scopes)} in {target.where}; the token is shown only once",
                 file=sys.stderr,
             )
@@ -121,7 +121,7 @@ def run(arguments: argparse.Namespace, target: Target) -> int:
         revoked = store.revoke_by_id(arguments.credential_id, now)
         if revoked is None:
             raise CliError(f"no credential {arguments.credential_id} (see `products-api credentials list`)")
-        print(f"revoked {revoked.credentialId} of company {revoked.companyId}", file=sys.stderr)
+        print(f"revoked {revoked.credential_id} of company {revoked.company_id}", file=sys.stderr)
         return 0
 
     products: list[NewProduct] = arguments.products

@@ -66,12 +66,12 @@ def prepare(endpoint_url: str, products: int = 4, models: int = 6, table_names: 
     names = {logical_id: table_names[logical_id] for logical_id in TABLE_ENV_VARS}
     now = datetime.now(UTC)
     credential = Credential(
-        tokenHash=token_hash(TOKEN),
-        credentialId="cred_stress",
-        companyId=COMPANY,
+        token_hash=token_hash(TOKEN),
+        credential_id="cred_stress",
+        company_id=COMPANY,
         kind="api-key",
         scopes=["products:write"],
-        createdAt=now.isoformat(),
+        created_at=now.isoformat(),
     )
     client.put_item(
         TableName=names["CredentialsTable"], Item=to_attribute_values(credential.model_dump(exclude_none=True))

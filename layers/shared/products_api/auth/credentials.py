@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
 from products_api.errors import InsufficientScope, Unauthorized
@@ -42,16 +43,20 @@ def token_hash(token: str) -> str:
 class Credential(BaseModel):
     """A credential as stored (never the token itself)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Attribute names are camelCase in the table: aliases spell them (read and written by alias); Python code uses
+    # the snake_case names.
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
+    )
 
-    tokenHash: str  # noqa: N815  # storage attribute names are camelCase
-    credentialId: str  # noqa: N815
-    companyId: str  # noqa: N815
+    token_hash: str
+    credential_id: str
+    company_id: str
     kind: CredentialKind
     scopes: list[str] = Field(default_factory=list)
-    createdAt: str  # noqa: N815
-    expiresAt: int | None = None  # noqa: N815  # epoch seconds
-    revokedAt: str | None = None  # noqa: N815
+    created_at: str
+    expires_at: int | None = None  # epoch seconds
+    revoked_at: str | None = None
 
 
 class Principal(BaseModel):
@@ -88,13 +93,13 @@ class CredentialStore:
         secret = secrets.token_urlsafe(32)
         token = f"{API_KEY_PREFIX}{secret}" if kind == "api-key" else secret
         credential = Credential(
-            tokenHash=token_hash(token),
-            credentialId="cred_" + secrets.token_hex(8),
-            companyId=company_id,
+            token_hash=token_hash(token),
+            credential_id="cred_" + secrets.token_hex(8),
+            company_id=company_id,
             kind=kind,
             scopes=sorted(set(scopes)),
-            createdAt=format_timestamp(now),
-            expiresAt=int(now.timestamp()) + expires_in_seconds if expires_in_seconds is not None else None,
+            created_at=format_timestamp(now),
+            expires_at=int(now.timestamp()) + expires_in_seconds if expires_in_seconds is not None else None,
         )
         with translated_errors():
             self._client.put_item(
@@ -145,13 +150,13 @@ class CredentialStore:
             if "LastEvaluatedKey" not in response:
                 break
             scan["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return sorted(credentials, key=lambda credential: (credential.createdAt, credential.credentialId))
+        return sorted(credentials, key=lambda credential: (credential.created_at, credential.credential_id))
 
     def revoke_by_id(self, credential_id: str, now: datetime) -> Credential | None:
         """Revoke the credential with this id (as `list_all` shows it); None when there is none."""
         for credential in self.list_all():
-            if credential.credentialId == credential_id:
-                return credential if self._revoke_hash(credential.tokenHash, now) else None
+            if credential.credential_id == credential_id:
+                return credential if self._revoke_hash(credential.token_hash, now) else None
         return None
 
 
@@ -197,15 +202,15 @@ class Authenticator:
             if token.startswith(API_KEY_PREFIX):
                 raise Unauthorized("unknown or revoked API key", token_presented=True, reason="api_key_unknown")
             raise Unauthorized("unknown or revoked access token", token_presented=True, reason="token_unknown")
-        if credential.revokedAt is not None:
+        if credential.revoked_at is not None:
             raise Unauthorized("this credential was revoked", token_presented=True, reason="credential_revoked")
-        if credential.expiresAt is not None and credential.expiresAt <= self._wall_clock():
+        if credential.expires_at is not None and credential.expires_at <= self._wall_clock():
             raise Unauthorized("this credential has expired", token_presented=True, reason="credential_expired")
         if required_scope not in credential.scopes and not any(scope in credential.scopes for scope in also_accepted):
             raise InsufficientScope(required_scope)
         return Principal(
-            company_id=credential.companyId,
-            credential_id=credential.credentialId,
+            company_id=credential.company_id,
+            credential_id=credential.credential_id,
             kind=credential.kind,
             scopes=frozenset(credential.scopes),
         )

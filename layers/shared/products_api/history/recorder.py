@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from products_api.api.observability import protect_library_logs
 from products_api.core import jsonio
@@ -132,26 +133,27 @@ def change_id(entry: HistoryEntry) -> str:
 class ProductChangedDetail(BaseModel):
     """The `detail` of ProductCreated and ProductUpdated events."""
 
-    model_config = ConfigDict(frozen=True)
+    # The event's members are camelCase: aliases spell them (serialised by alias); Python code uses snake_case.
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True)
 
-    changeId: str = Field(description="<companyId>/<productId>/<version>: dedupe on it")  # noqa: N815
-    companyId: str  # noqa: N815
-    productId: str  # noqa: N815
+    change_id: str = Field(description="<companyId>/<productId>/<version>: dedupe on it")
+    company_id: str
+    product_id: str
     version: int
-    changedFields: list[str]  # noqa: N815
-    updatedAt: str  # noqa: N815
-    updatedBy: str | None  # noqa: N815
+    changed_fields: list[str]
+    updated_at: str
+    updated_by: str | None
 
     @classmethod
     def from_entry(cls, entry: HistoryEntry) -> ProductChangedDetail:
         return cls(
-            changeId=change_id(entry),
-            companyId=entry.company_id,
-            productId=entry.product_id,
+            change_id=change_id(entry),
+            company_id=entry.company_id,
+            product_id=entry.product_id,
             version=entry.version,
-            changedFields=[change.field for change in entry.changes],
-            updatedAt=format_timestamp(entry.changed_at),
-            updatedBy=entry.changed_by,
+            changed_fields=[change.field for change in entry.changes],
+            updated_at=format_timestamp(entry.changed_at),
+            updated_by=entry.changed_by,
         )
 
 
@@ -177,7 +179,7 @@ class EventPublisher:
         if response.get("FailedEntryCount", 0):
             failed = response["Entries"][0]
             raise EventPublishFailed(
-                f"{detail_type} {detail.changeId}: {failed.get('ErrorCode', '?')}: {failed.get('ErrorMessage', '')}"
+                f"{detail_type} {detail.change_id}: {failed.get('ErrorCode', '?')}: {failed.get('ErrorMessage', '')}"
             )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from products_api.core.dynamodb import from_attribute_values, plain_int, to_attribute_values, translated_errors
 from products_api.products.models import format_timestamp, parse_timestamp
@@ -58,14 +59,18 @@ class HistoryEntry(BaseModel):
 class HistoryItem(BaseModel):
     """The history item as stored in DynamoDB (after TypeDeserializer)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Attribute names are camelCase in the table: aliases spell them (read and written by alias); Python code uses
+    # the snake_case names.
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
+    )
 
     pk: str
     version: int
-    companyId: str  # noqa: N815  # storage attribute names are camelCase
-    productId: str  # noqa: N815
-    changedAt: str  # noqa: N815
-    changedBy: str | None = None  # noqa: N815
+    company_id: str
+    product_id: str
+    changed_at: str
+    changed_by: str | None = None
     changes: list[dict[str, Any]]
 
     @classmethod
@@ -73,21 +78,21 @@ class HistoryItem(BaseModel):
         return cls(
             pk=history_partition(entry.company_id, entry.product_id),
             version=entry.version,
-            companyId=entry.company_id,
-            productId=entry.product_id,
-            changedAt=format_timestamp(entry.changed_at),
-            changedBy=entry.changed_by,
+            company_id=entry.company_id,
+            product_id=entry.product_id,
+            changed_at=format_timestamp(entry.changed_at),
+            changed_by=entry.changed_by,
             # `from`/`to` as stored and answered; None stays None (DynamoDB NULL)
             changes=[{"field": c.field, "from": c.before, "to": c.after} for c in entry.changes],
         )
 
     def to_entry(self) -> HistoryEntry:
         return HistoryEntry(
-            company_id=self.companyId,
-            product_id=self.productId,
+            company_id=self.company_id,
+            product_id=self.product_id,
             version=plain_int(self.version),
-            changed_at=parse_timestamp(self.changedAt),
-            changed_by=self.changedBy,
+            changed_at=parse_timestamp(self.changed_at),
+            changed_by=self.changed_by,
             changes=tuple(
                 FieldChange(field=change["field"], before=change.get("from"), after=change.get("to"))
                 for change in self.changes

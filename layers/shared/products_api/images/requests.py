@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 from products_api.api.requests import product_id_from_path
 from products_api.api.responses import Outcome
@@ -123,23 +124,29 @@ def parse_upload_status(raw_product_id: str, raw_upload_id: str) -> UploadStatus
 class PresignedUploadForm(BaseModel):
     """How to send the file: a form POST to `url` with `fields` first, then the file as the part `file`."""
 
+    # The answer's members are camelCase: aliases spell them (serialised by alias); Python code uses snake_case.
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True)
+
     url: str
     fields: dict[str, str]
-    expiresAt: str = Field(json_schema_extra={"format": "date-time"})  # noqa: N815
-    maxBytes: int  # noqa: N815
+    expires_at: str = Field(json_schema_extra={"format": "date-time"})
+    max_bytes: int
 
 
 class UploadResponse(BaseModel):
     """An upload's status: `pending` until its file has landed and been judged, then `appended` or `rejected`."""
 
-    model_config = ConfigDict(defer_build=True)
+    # camelCase members through aliases, as PresignedUploadForm
+    model_config = ConfigDict(
+        defer_build=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
+    )
 
-    uploadId: str  # noqa: N815
-    productId: str  # noqa: N815
+    upload_id: str
+    product_id: str
     status: str
-    createdAt: str  # noqa: N815
-    updatedAt: str | None = None  # noqa: N815
-    imageUrl: str | None = None  # noqa: N815
+    created_at: str
+    updated_at: str | None = None
+    image_url: str | None = None
     version: int | None = None
     code: str | None = None
     reason: str | None = None
@@ -148,12 +155,12 @@ class UploadResponse(BaseModel):
     @classmethod
     def from_record(cls, record: UploadRecord, upload: PresignedUploadForm | None = None) -> UploadResponse:
         return cls(
-            uploadId=record.uploadId,
-            productId=record.productId,
+            upload_id=record.uploadId,
+            product_id=record.productId,
             status=record.status,
-            createdAt=record.createdAt,
-            updatedAt=record.updatedAt,
-            imageUrl=record.imageUrl,
+            created_at=record.createdAt,
+            updated_at=record.updatedAt,
+            image_url=record.imageUrl,
             version=record.version,
             code=record.code,
             reason=record.reason,

@@ -276,7 +276,7 @@ class UploadService:
         )
         self._uploads.create(record)
         form = PresignedUploadForm(
-            url=post.url, fields=post.fields, expiresAt=record.uploadExpiresAt, maxBytes=MAX_UPLOAD_BYTES
+            url=post.url, fields=post.fields, expires_at=record.uploadExpiresAt, max_bytes=MAX_UPLOAD_BYTES
         )
         return upload_created_outcome(record, form)
 

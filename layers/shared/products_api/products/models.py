@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from pydantic import (
     Field,
     field_validator,
 )
+from pydantic.alias_generators import to_snake
 from pydantic_core import PydanticCustomError
 
 from products_api.products.fields import (
@@ -161,19 +163,14 @@ class Product(BaseModel):
 
     def with_changes(self, changes: dict[str, Any], updated_at: datetime) -> Product:
         """The product after a write of `changes` (storage attribute names) that succeeded."""
-        renamed = {_STORAGE_TO_DOMAIN[key]: value for key, value in changes.items()}
+        renamed = {_domain_name(key): value for key, value in changes.items()}
         return self.model_copy(update={**renamed, "version": self.version + 1, "updated_at": updated_at})
 
 
-_STORAGE_TO_DOMAIN = {
-    "name": "name",
-    "model": "model",
-    "description": "description",
-    "defaultFieldValues": "default_field_values",
-    "imageUrls": "image_urls",
-    "status": "status",
-    "sourceLocale": "source_locale",
-}
+@functools.cache
+def _domain_name(storage_name: str) -> str:
+    """The domain field a storage attribute holds: the table spells them camelCase (ProductItem's to_camel)."""
+    return to_snake(storage_name)
 
 
 def utc_now() -> datetime:
