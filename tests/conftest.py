@@ -212,8 +212,8 @@ def history_api(api: Api, monkeypatch: pytest.MonkeyPatch) -> HistoryApi:
 
 
 @pytest.fixture
-def event_bus_backend(backend: str) -> Iterator[None]:
-    """EventBridge and SQS are moto on both backends: moto lets DynamoDB Local's requests through untouched."""
+def moto_services(backend: str) -> Iterator[None]:
+    """EventBridge, SQS and S3 are moto on both backends: moto lets DynamoDB Local's requests through untouched."""
     if backend == "moto":
         yield  # the whole test already runs inside mock_aws()
     else:
@@ -227,7 +227,7 @@ def changes(
     table_env: dict[str, str],
     table_names: dict[str, str],
     dynamodb_endpoint_url: str | None,
-    event_bus_backend: None,
+    moto_services: None,
     boto3_session: boto3.Session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Changes:

@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import base64
 import copy
-import importlib
-import sys
-from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from products_api.core.settings import read_settings
 from products_api.images.runtime import ImagesRuntime, IngestRuntime, make_s3_client
 from products_api.images.settings import ImagesSettings, IngestSettings
 from products_api.images.storage import UploadRecord, UploadRecords
-from support import EVENT_TOKEN, ROOT, Api, ApiResponse, FakeContext, _request_event, invoke_handler, load_event
+from support import (
+    EVENT_TOKEN,
+    Api,
+    ApiResponse,
+    FakeContext,
+    _request_event,
+    function_module,
+    invoke_handler,
+    load_event,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -29,19 +34,12 @@ BUCKET = "products-images-test"
 BASE_URL = "https://images.example.test"
 
 
-def _module(name: str) -> ModuleType:
-    folder = str(ROOT / "functions" / name)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module(name)
-
-
 def images_handler_module() -> ModuleType:
-    return _module("upload_product_image")
+    return function_module("upload_product_image")
 
 
 def ingest_handler_module() -> ModuleType:
-    return _module("ingest_product_image")
+    return function_module("ingest_product_image")
 
 
 class Images:
@@ -127,17 +125,7 @@ class Images:
 
 
 @pytest.fixture
-def s3_backend(backend: str) -> Iterator[None]:
-    """S3 is moto on both backends."""
-    if backend == "moto":
-        yield  # the whole test already runs inside mock_aws()
-    else:
-        with mock_aws():
-            yield
-
-
-@pytest.fixture
-def images(api: Api, s3_backend: None, boto3_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Images:
+def images(api: Api, moto_services: None, boto3_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Images:
     """The image routes' handler and the ingest handler, each on a runtime built as its container builds it."""
     monkeypatch.setenv("IMAGES_BUCKET_NAME", BUCKET)
     monkeypatch.setenv("IMAGES_BASE_URL", BASE_URL)

@@ -48,7 +48,7 @@ def http_event_files() -> list[Path]:
     return sorted(path for path in EVENTS.glob("*.json") if "Records" not in json.loads(path.read_text()))
 
 
-def _function_module(name: str) -> ModuleType:
+def function_module(name: str) -> ModuleType:
     """A function's own module, imported from its folder (functions/<name>/<name>.py) as Lambda does."""
     folder = str(ROOT / "functions" / name)
     if folder not in sys.path:
@@ -58,12 +58,12 @@ def _function_module(name: str) -> ModuleType:
 
 def handler_module() -> ModuleType:
     """The update function's module (PATCH)."""
-    return _function_module("update_product")
+    return function_module("update_product")
 
 
 def history_handler_module() -> ModuleType:
     """The history function's module (GET .../history)."""
-    return _function_module("get_product_history")
+    return function_module("get_product_history")
 
 
 class FakeContext(LambdaContext):

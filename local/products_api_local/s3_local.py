@@ -21,12 +21,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote_plus, unquote, urlsplit
 
 import boto3
 from botocore.exceptions import ClientError
+
+from products_api_local.loopback import LoopbackServer, QuietRequestHandler
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -184,33 +185,20 @@ class NotificationPoller:
 SERVED_PREFIX = "images/"
 
 
-class LocalCdn(ThreadingHTTPServer):
+class LocalCdn(LoopbackServer):
     """CloudFront in front of the bucket, locally: GET and HEAD of images/ keys, nothing else."""
 
-    daemon_threads = True
-
     def __init__(self, client: S3Client, bucket: str) -> None:
-        super().__init__(("127.0.0.1", 0), _CdnRequestHandler)
+        super().__init__(_CdnRequestHandler, "local-cdn")
         self.client = client
         self.bucket = bucket
-        self._thread = threading.Thread(target=self.serve_forever, name="local-cdn", daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        return self.url
 
 
-class _CdnRequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
+class _CdnRequestHandler(QuietRequestHandler):
     def do_GET(self) -> None:
         self._serve(body=True)
 
@@ -221,31 +209,17 @@ class _CdnRequestHandler(BaseHTTPRequestHandler):
         cdn = cast(LocalCdn, self.server)
         key = unquote(urlsplit(self.path).path.lstrip("/"))
         if not key.startswith(SERVED_PREFIX):
-            self._answer(403, "text/plain", b"Forbidden: only images/ is served\n", body=body)
+            self.answer(403, "text/plain", b"Forbidden: only images/ is served\n", body=body)
             return
         try:
             found = cdn.client.get_object(Bucket=cdn.bucket, Key=key)
         except ClientError as exc:
             status = 404 if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"} else 502
-            self._answer(status, "text/plain", f"{status}\n".encode(), body=body)
+            self.answer(status, "text/plain", f"{status}\n".encode(), body=body)
             return
         headers = {"Cache-Control": found.get("CacheControl", "no-cache"), "ETag": found.get("ETag", "")}
-        self._answer(200, found.get("ContentType", "application/octet-stream"), found["Body"].read(), body, headers)
-
-    def _answer(
-        self, status: int, content_type: str, payload: bytes, body: bool, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if body:
-            self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: image reads are not worth a line each."""
+        content_type = found.get("ContentType", "application/octet-stream")
+        self.answer(200, content_type, found["Body"].read(), body=body, headers=headers)
 
 
 class LocalS3:

@@ -3,17 +3,16 @@ same Idempotency-Key afterwards succeeds exactly once."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
-from botocore.httpsession import URLLib3Session
 from botocore.retries import standard
+from products_api_local.stress import faults
 from support import EVENT_PRODUCT_ID, Api, FakeContext
 
 # Faults are injected in botocore's before-send hook; moto answers requests in its own way and would still apply
@@ -21,29 +20,6 @@ from support import EVENT_PRODUCT_ID, Api, FakeContext
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.parametrize("backend", ["dynamodb_local"], indirect=True)]
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-
-def _error_response(status: int, code: str) -> AWSResponse:
-    body = f'{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"injected"}}'.encode()
-    headers = HTTPHeaders()
-    headers["x-amzn-requestid"] = "injected"
-    return AWSResponse("https://dynamodb.local", status, headers, _Raw(body))
-
-
-def _target(request: Any) -> tuple[str, str]:
-    target = request.headers.get("X-Amz-Target", b"")
-    target = target.decode() if isinstance(target, bytes) else target
-    body = json.loads(request.body or b"{}")
-    return target.rsplit(".", 1)[-1], str(body.get("TableName", ""))
-
-
-@contextmanager
 def failing(
     api: Api,
     operation: str,
@@ -51,52 +27,18 @@ def failing(
     *,
     table: str | None = None,
     times: int | None = None,
-) -> Iterator[list[str]]:
-    """Attempts of `operation` (on `table`, if given) fail before they reach DynamoDB, the first `times` of them
-    (all if None); yields the attempts that were failed.
-    """
-    attempts: list[str] = []
-
-    def before_send(request: Any, **_: Any) -> AWSResponse | None:
-        name, table_name = _target(request)
-        if name != operation or (table is not None and table_name != table):
-            return None
-        if times is not None and len(attempts) >= times:
-            return None
-        attempts.append(operation)
-        failure = make_failure()
-        if isinstance(failure, Exception):
-            raise failure
-        return failure
-
-    events = api.client.meta.events
-    hook_id = f"inject-failure-{operation}-{uuid.uuid4()}"
-    # botocore's stubs type handlers as returning None; a before-send handler may answer in place of the network
-    events.register_first("before-send.dynamodb", before_send, unique_id=hook_id)  # type: ignore[arg-type]
-    try:
-        yield attempts
-    finally:
-        events.unregister("before-send.dynamodb", unique_id=hook_id)
+) -> AbstractContextManager[list[str]]:
+    """Attempts of `operation` (on `table`, if given) on the API's client fail before they reach DynamoDB."""
+    return faults.failing(api.client, operation, make_failure, table=table, times=times)
 
 
-@contextmanager
-def response_lost(api: Api, operation: str) -> Iterator[list[int]]:
+def response_lost(api: Api, operation: str) -> AbstractContextManager[list[int]]:
     """The first attempt of `operation` reaches DynamoDB and is applied, but its answer never comes back."""
-    sent: list[int] = []
-    http = URLLib3Session()
-
-    def before_send(request: Any, **_: Any) -> AWSResponse | None:
-        if _target(request)[0] != operation or sent:
-            return None
-        sent.append(http.send(request).status_code)
-        raise ReadTimeoutError(endpoint_url=request.url)
-
-    events = api.client.meta.events
-    events.register_first("before-send.dynamodb", before_send, unique_id="lose-response")  # type: ignore[arg-type]
-    try:
-        yield sent
-    finally:
-        events.unregister("before-send.dynamodb", unique_id="lose-response")
+    return faults.applied_then_failing(
+        api.client,
+        lambda name, _table: name == operation,
+        lambda request, _name: ReadTimeoutError(endpoint_url=request.url),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -106,10 +48,10 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 FAILURES: dict[str, Callable[[], AWSResponse | Exception]] = {
-    "throttled": lambda: _error_response(400, "ThrottlingException"),
-    "provisioned-throughput": lambda: _error_response(400, "ProvisionedThroughputExceededException"),
-    "internal-error": lambda: _error_response(500, "InternalServerError"),
-    "service-unavailable": lambda: _error_response(503, "ServiceUnavailable"),
+    "throttled": lambda: faults.error_response(400, "ThrottlingException"),
+    "provisioned-throughput": lambda: faults.error_response(400, "ProvisionedThroughputExceededException"),
+    "internal-error": lambda: faults.error_response(500, "InternalServerError"),
+    "service-unavailable": lambda: faults.error_response(503, "ServiceUnavailable"),
     "connection-refused": lambda: EndpointConnectionError(endpoint_url="https://dynamodb.local"),
     "read-timeout": lambda: ReadTimeoutError(endpoint_url="https://dynamodb.local"),
 }
@@ -164,24 +106,6 @@ def test_idempotency_store_down_answers_503_and_writes_nothing(api: Api) -> None
     assert response.status == 503
     assert response.header("Retry-After") == "1"
     assert api.all_items() == before
-
-
-def _transaction_conflict() -> AWSResponse:
-    body = json.dumps(
-        {
-            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-            "message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
-            "[TransactionConflict, None, None]",
-            "CancellationReasons": [
-                {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"},
-                {"Code": "None"},
-                {"Code": "None"},
-            ],
-        }
-    ).encode()
-    headers = HTTPHeaders()
-    headers["x-amzn-requestid"] = "injected"
-    return AWSResponse("https://dynamodb.local", 400, headers, _Raw(body))
 
 
 def test_lost_response_of_the_product_write_is_not_counted_twice(api: Api) -> None:
@@ -263,7 +187,7 @@ def test_record_completion_failing_leaves_the_key_in_progress_until_the_time_lim
 
 def test_transaction_conflict_is_retried(api: Api) -> None:
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
-    with failing(api, "TransactWriteItems", _transaction_conflict, times=1) as attempts:
+    with failing(api, "TransactWriteItems", faults.conflict_response, times=1) as attempts:
         response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"})
     assert attempts == ["TransactWriteItems"]
     assert response.status == 200, response.body
@@ -275,7 +199,7 @@ def test_transaction_conflict_that_persists_is_409_concurrent_update_and_writes_
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     key = {"Idempotency-Key": str(uuid.uuid4())}
     before = api.all_items()
-    with failing(api, "TransactWriteItems", _transaction_conflict):
+    with failing(api, "TransactWriteItems", faults.conflict_response):
         # half a second of retries: the function's time less the 2 s margin
         response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"}, key, context=FakeContext(remaining_ms=2500))
     assert response.status == 409

@@ -102,17 +102,32 @@ class InvocationLost(BaseException):  # not an error of the code: the container 
 
 
 @contextlib.contextmanager
-def write_then_die(client: Any, operations: frozenset[str], table: str) -> Iterator[list[int]]:
-    """The first product write reaches DynamoDB and is applied; then the invocation dies before answering."""
+def applied_then_failing(
+    client: Any,
+    applies: Callable[[str, str], bool],
+    make_error: Callable[[Any, str], BaseException],
+) -> Iterator[list[int]]:
+    """The first request for which `applies(operation, table)` holds reaches DynamoDB and is applied; then, instead
+    of its answer, `make_error(request, operation)` is raised. Yields the status DynamoDB answered it with.
+    """
     sent: list[int] = []
     http = URLLib3Session()
 
     def before_send(request: Any, **_: Any) -> AWSResponse | None:
         name, table_name = _target(request)
-        if name not in operations or (name == "UpdateItem" and table_name != table) or sent:
+        if sent or not applies(name, table_name):
             return None
         sent.append(http.send(request).status_code)
-        raise InvocationLost(name)
+        raise make_error(request, name)
 
     with _before_send(client, before_send):
         yield sent
+
+
+def write_then_die(client: Any, operations: frozenset[str], table: str) -> contextlib.AbstractContextManager[list[int]]:
+    """The first product write reaches DynamoDB and is applied; then the invocation dies before answering."""
+    return applied_then_failing(
+        client,
+        lambda name, table_name: name in operations and not (name == "UpdateItem" and table_name != table),
+        lambda _request, name: InvocationLost(name),
+    )
