@@ -14,9 +14,7 @@ notifications delivered to the functions that subscribe to them, and the served 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from products_api_local.loopback import LoopbackServer, QuietRequestHandler
+from products_api_local.polling import PollLoop
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -137,17 +136,20 @@ class NotificationPoller:
         self._region = region
         self._log = log
         self._seen: set[tuple[str, str]] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"s3-{subscription.function}", daemon=True)
+        self._loop = PollLoop(
+            self.poll_once,
+            thread_name=f"s3-{subscription.function}",
+            describe="s3 notifications",
+            log=log,
+            interval=lambda: _POLL_SECONDS,
+            backoff=lambda: _POLL_SECONDS * 20,
+        )
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float) -> bool:
-        self._stop.set()
-        if self._thread.ident is not None:
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._loop.stop(timeout)
 
     def poll_once(self) -> int:
         """Deliver every object not delivered yet; how many were."""
@@ -169,16 +171,6 @@ class NotificationPoller:
                 self._log(f"{self.subscription.function} {error}")
             delivered += 1
         return delivered
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                if not self._stop.is_set():
-                    self._log(f"s3 notifications: polling failed:\n{traceback.format_exc().rstrip()}")
-                self._stop.wait(_POLL_SECONDS * 20)
-            self._stop.wait(_POLL_SECONDS)
 
 
 # Served under this prefix only, as the bucket policy lets CloudFront read images/ and nothing else.

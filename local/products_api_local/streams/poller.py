@@ -18,13 +18,12 @@ As Lambda does (https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-e
 
 from __future__ import annotations
 
-import threading
-import traceback
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from products_api_local.functions.containers import Invocation, Invoker
+from products_api_local.polling import PollLoop
 from products_api_local.streams.checkpoints import Checkpoints
 from products_api_local.streams.dead_letters import DeadLetters
 from products_api_local.streams.reader import StreamReader
@@ -74,29 +73,22 @@ class StreamPoller:
         self.retry_seconds = retry_seconds
         self.poll_seconds = poll_seconds
         self.name = f"{source.table} stream -> {source.function}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"stream-{source.function}", daemon=True)
+        # read at each wait: a test may shorten the intervals of a poller already built
+        self._loop = PollLoop(
+            self.poll_once,
+            thread_name=f"stream-{source.function}",
+            describe=self.name,
+            log=lambda line: self.log(line),
+            interval=lambda: self.poll_seconds,
+            backoff=lambda: self.retry_seconds * 5,
+        )
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float) -> bool:
         """Stop polling (an invocation under way finishes first); False if it did not stop within `timeout`."""
-        self._stop.set()
-        if self._thread.ident is not None:  # a stop during start-up may come before the thread was started
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                # DynamoDB Local going away while stopping, or a bug here: say so, and keep polling more slowly
-                if not self._stop.is_set():
-                    self.log(f"{self.name}: polling failed:\n{traceback.format_exc().rstrip()}")
-                self._stop.wait(self.retry_seconds * 5)
-            self._stop.wait(self.poll_seconds)
+        return self._loop.stop(timeout)
 
     def poll_once(self) -> None:
         """Deliver what the stream holds beyond the checkpoints, one batch per shard at a time."""
@@ -120,7 +112,7 @@ class StreamPoller:
         # (records, failed attempts so far), in stream order: the head is always the earliest record not yet done
         work: deque[tuple[list[dict[str, Any]], int]] = deque([(selected, 0)] if selected else [])
         while work:
-            if self._stop.is_set():
+            if self._loop.stopped():
                 return False
             batch, failures = work.popleft()
             invocation = self.function.invoke({"Records": batch})
@@ -144,7 +136,7 @@ class StreamPoller:
                 self._dead_letter(remaining, shard_id, reason, failures)
                 continue
             work.appendleft((remaining, failures))
-            self._stop.wait(self.retry_seconds)
+            self._loop.wait(self.retry_seconds)
         self.checkpoints.advance(shard_id, str(records[-1]["dynamodb"]["SequenceNumber"]))
         return True
 

@@ -85,17 +85,24 @@ class ProductUpdater:
             # `{}` writes nothing: the answer is the product as it is (and If-Match still applies)
             return self._current(command)
         if "model" not in changes:
-            return self._store.update_fields(
-                command.company_id,
-                command.product_id,
-                changes,
-                command.version_condition,
-                self._clock(),
-                command.write_id,
-                updated_by=command.updated_by,
-                remember=command.remember,
-            )
+            return self._update_fields(command, changes)
         return self._rename(command, changes)
+
+    def _update_fields(
+        self, command: UpdateCommand, changes: dict[str, Any], expected_model_key: str | None = None
+    ) -> Product:
+        """One conditional UpdateItem; with `expected_model_key`, on condition the product still holds that model."""
+        return self._store.update_fields(
+            command.company_id,
+            command.product_id,
+            changes,
+            command.version_condition,
+            self._clock(),
+            command.write_id,
+            updated_by=command.updated_by,
+            expected_model_key=expected_model_key,
+            remember=command.remember,
+        )
 
     def _current(self, command: UpdateCommand) -> Product:
         product = self._store.get(command.company_id, command.product_id)
@@ -119,17 +126,7 @@ class ProductUpdater:
             raise command.version_condition.failure(current.version, current.etag)
         if model_key(changes["model"]) == current.model_key:
             # same lock (a change of case or spelling only): a transaction may not touch one item twice
-            return self._store.update_fields(
-                command.company_id,
-                command.product_id,
-                changes,
-                command.version_condition,
-                self._clock(),
-                command.write_id,
-                updated_by=command.updated_by,
-                expected_model_key=current.model_key,
-                remember=command.remember,
-            )
+            return self._update_fields(command, changes, expected_model_key=current.model_key)
         return self._store.rename(
             current,
             changes,
