@@ -425,7 +425,7 @@ def _accepts_null(alias: str) -> bool:
 def language_code_pattern() -> str:
     """A pattern matching exactly the two-letter codes `ProductPatch` accepts as `sourceLocale`, in any case.
 
-    `^[A-Za-z]{2}$` would call `xx` valid, which the API refuses (the API reference: unknown codes are rejected). JSON Schema
+    `^[A-Za-z]{2}$` would call `xx` valid, which the API refuses (unknown codes are refused). JSON Schema
     patterns have no case-insensitive flag, so each letter is spelt in both cases: `[Ee][Nn]`, grouped by first letter.
     """
     letters = string.ascii_lowercase
