@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pycountry
 import pytest
-from pydantic import ValidationError
-
 from products_api.products.language_codes import ISO_639_1
 from products_api.products.models import ProductPatch
+from pydantic import ValidationError
 
 
 def test_the_literal_is_pycountrys_iso_639_1_list() -> None:

@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
+
 from products_api.core import jsonio
 from products_api.products.language_codes import ISO_639_1
 
