@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -198,8 +198,7 @@ def traced(handler: _Handler) -> _Handler:
     """
     if tracer is None:
         return handler
-    wrapped: _Handler = tracer.capture_lambda_handler(handler, capture_response=False)
-    return wrapped
+    return cast("_Handler", tracer.capture_lambda_handler(handler, capture_response=False))
 
 
 # --- one request -------------------------------------------------------------------------------------------------
