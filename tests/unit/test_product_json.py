@@ -14,7 +14,9 @@ from products_api.api.responses import product_outcome
 from products_api.products.models import Product
 from products_api.products.responses import ProductResponse, product_json
 
-JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.text() | st.decimals(allow_nan=False, allow_infinity=False, places=3)
+JSON_LEAVES = (
+    st.none() | st.booleans() | st.integers() | st.text() | st.decimals(allow_nan=False, allow_infinity=False, places=3)
+)
 JSON_VALUES = st.recursive(
     JSON_LEAVES,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
