@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.api.handler import answer_errors, respond
-from products_api.api.observability import PRODUCT_READ, logger, metrics, observed_request, tracer
+from products_api.api.observability import PRODUCT_READ, logger, metrics, observed_request, traced
 from products_api.api.reading import parse_list_request, product_list_outcome, product_read_outcome
 from products_api.api.requests import product_id_from_path
 from products_api.products.read_runtime import get_read_runtime
@@ -52,7 +52,7 @@ def list_products() -> Response[str]:
 # As the other HTTP functions: the event is never logged, the response body stays out of the trace, and the
 # request's metric is flushed even when the handler raises.
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with observed_request(event, get_read_runtime().settings, success_metric=PRODUCT_READ) as request_log:

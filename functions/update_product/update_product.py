@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.api.handler import answer_errors, request_id, respond
-from products_api.api.observability import logger, metrics, observed_request, tracer
+from products_api.api.observability import logger, metrics, observed_request, traced
 from products_api.api.requests import parse_patch_request
 from products_api.products.runtime import get_runtime
 
@@ -32,7 +32,7 @@ def patch_product(product_id: str) -> Response[str]:
 # The event is never logged (log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says); the response body is product
 # data and stays out of the trace. log_metrics flushes the request's metric even when the handler raises.
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime = get_runtime()

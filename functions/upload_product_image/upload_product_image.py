@@ -20,7 +20,7 @@ from products_api.api.observability import (
     logger,
     metrics,
     observed_request,
-    tracer,
+    traced,
 )
 from products_api.images.requests import parse_create_upload, parse_direct_upload, parse_upload_status
 from products_api.images.runtime import get_images_runtime
@@ -73,7 +73,7 @@ def get_image_upload(product_id: str, upload_id: str) -> Response[str]:
 # As the other HTTP functions: the event (an image, here) is never logged, the response body stays out of the trace,
 # and the request's metric is flushed even when the handler raises.
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime = get_images_runtime()

@@ -273,7 +273,7 @@ _HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     "Retry-After": {"type": "integer", "minimum": 0},
 }
 
-# The product of CONTRACT.md's example: the 200 example of the document.
+# The product of the API reference's example (docs/api.md): the 200 example of the document.
 _EXAMPLE_PRODUCT = Product(
     id="6650a1b2c3d4e5f6a7b8c9d0",
     company_id="example-company",
@@ -426,7 +426,7 @@ def _accepts_null(alias: str) -> bool:
 def language_code_pattern() -> str:
     """A pattern matching exactly the two-letter codes `ProductPatch` accepts as `sourceLocale`, in any case.
 
-    `^[A-Za-z]{2}$` would call `xx` valid, which the API refuses (CONTRACT.md: unknown codes are rejected). JSON Schema
+    `^[A-Za-z]{2}$` would call `xx` valid, which the API refuses (unknown codes are refused). JSON Schema
     patterns have no case-insensitive flag, so each letter is spelt in both cases: `[Ee][Nn]`, grouped by first letter.
     """
     letters = string.ascii_lowercase

@@ -1,4 +1,5 @@
-"""CONTRACT.md, PATCH: authentication and scopes, other companies' products, model uniqueness and If-Match."""
+"""The API reference (docs/api.md), PATCH: authentication and scopes, other companies' products, model uniqueness
+and If-Match."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CONTRACT.md row by row, through the real handler, on moto and on DynamoDB Local."""
+"""The API reference (docs/api.md) rule by rule, through the real handler, on moto and on DynamoDB Local."""
 
 from __future__ import annotations
 

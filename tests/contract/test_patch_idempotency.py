@@ -1,4 +1,5 @@
-"""CONTRACT.md, PATCH: Idempotency-Key: replays, kept and unkept outcomes, in-flight requests and expiry."""
+"""The API reference (docs/api.md), PATCH: Idempotency-Key: replays, kept and unkept outcomes, in-flight requests
+and expiry."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -192,13 +193,6 @@ def test_handler_module_is_in_the_function(logical_id: str) -> None:
 
 
 def test_nothing_lambda_cannot_use_is_shipped() -> None:
-    stale = [
-        str(path.relative_to(BUILD_DIR))
-        for root in (LAYER_SITE, FUNCTION_DIR)
-        for path in root.rglob("*")
-        if path.name == "__pycache__" or path.suffix == ".pyc"
-    ]
-    assert not stale, f"bytecode compiled by the build host: {stale}"
     assert not (LAYER_SITE / "pycountry" / "locales").exists(), "pycountry's translations should be trimmed"
     assert not (LAYER_SITE / "bin").exists(), "console scripts with the build host's shebang should be trimmed"
     total = _tree_size(LAYER_SITE.parent) + _tree_size(FUNCTION_DIR)
@@ -239,3 +233,79 @@ def test_the_tracer_can_patch_botocore_from_the_trimmed_layer(tmp_path: Path) ->
     assert Path(location).is_relative_to(LAYER_SITE), f"aws_xray_sdk was imported from {location}, not the layer"
     assert wrapper.endswith("FunctionWrapper"), "botocore's API calls are not wrapped for tracing"
     assert not (LAYER_SITE / "botocore").exists(), "botocore must come from the Lambda runtime, not the layer"
+
+
+# --- bytecode: compiled by CPython 3.13 so that Lambda's python3.13 loads it instead of compiling at cold start ---
+
+PYTHON313 = subprocess.run(
+    ["bash", str(ROOT / "scripts" / "find-python313.sh")], capture_output=True, text=True, check=False
+).stdout.strip()
+needs_313 = pytest.mark.skipif(
+    not PYTHON313,
+    reason="no CPython 3.13 on this machine (scripts/find-python313.sh): the build shipped sources only, and only a "
+    "3.13 interpreter can check 3.13 bytecode",
+)
+# Run by CPython 3.13 over every shipped .py: its .pyc must exist where the runtime looks for it (no
+# sys.pycache_prefix in Lambda, no -O: __pycache__/<name>.cpython-313.pyc), carry 3.13's magic number, be
+# hash-based with check_source off (flags 0b01: importlib then never reads the source), and hold this very source's
+# hash. Prints what is wrong, one line each.
+_CHECK_PYC = """
+import importlib.util, sys
+from pathlib import Path
+bad = []
+for root in sys.argv[1:]:
+    for source in Path(root).rglob("*.py"):
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        if not cached.is_file():
+            bad.append(f"{source}: no {cached.name}")
+            continue
+        header = cached.read_bytes()[:16]
+        if header[:4] != importlib.util.MAGIC_NUMBER:
+            bad.append(f"{source}: magic {header[:4]!r}, not 3.13's {importlib.util.MAGIC_NUMBER!r}")
+        elif int.from_bytes(header[4:8], "little") != 0b01:
+            bad.append(f"{source}: flags {int.from_bytes(header[4:8], 'little'):#b}, not unchecked-hash (0b01)")
+        elif header[8:16] != importlib.util.source_hash(source.read_bytes()):
+            bad.append(f"{source}: compiled from another source (stale build?)")
+print("\\n".join(bad))
+"""
+
+
+@needs_313
+def test_every_shipped_module_has_its_unchecked_313_bytecode() -> None:
+    roots = [LAYER_SITE, *(BUILD_DIR / logical_id for logical_id in FUNCTIONS)]
+    result = subprocess.run(
+        [PYTHON313, "-I", "-c", _CHECK_PYC, *map(str, roots)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert not result.stdout.strip(), result.stdout[:3000]
+    assert len(list(LAYER_SITE.rglob("*.pyc"))) >= len(list(LAYER_SITE.rglob("*.py")))
+
+
+@needs_313
+def test_python313_loads_the_shipped_bytecode_without_its_source(tmp_path: Path) -> None:
+    # What the runtime does with /opt/python: a copy of the layer's own package whose sources are then broken. The
+    # import still works and runs the shipped code, so 3.13 used the .pyc and never compiled (nor checked) the source.
+    site = tmp_path / "python"
+    package = site / "products_api"
+    shutil.copytree(LAYER_SITE / "products_api", package)
+    for name in ("__init__.py", "products/__init__.py", "products/language_codes.py"):
+        (package / name).write_text("raise SystemExit('the source was compiled, not the shipped bytecode')\n")
+    code = (
+        "import sys\n"
+        "from products_api.products import language_codes\n"
+        "print(language_codes.__spec__.cached)\n"
+        "print(len(language_codes.ISO_639_1), language_codes.__spec__.loader.__class__.__name__)\n"
+    )
+    env = {"PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1", "PATH": os.environ.get("PATH", "")}
+    result = subprocess.run(
+        [PYTHON313, "-S", "-v", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    cached, summary = result.stdout.splitlines()
+    assert cached.endswith("products/__pycache__/language_codes.cpython-313.pyc")
+    assert summary == "184 SourceFileLoader"
+    assert f"code object from '{cached}'" in result.stderr  # -v: loaded from the .pyc
+    # the code objects name the path Lambda sees (compileall -p)
+    assert "/opt/python/products_api/products/language_codes.py" in (
+        LAYER_SITE / "products_api" / "products" / "__pycache__" / "language_codes.cpython-313.pyc"
+    ).read_bytes().decode("latin-1")

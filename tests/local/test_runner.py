@@ -1,13 +1,12 @@
 """`python -m products_api_local.runner` (what `make serve` runs), over real HTTP, on DynamoDB Local.
 
-The examples of the update-product docs (curl, Python requests, TypeScript fetch) run against it as written, with
-only the host changed and the demo product and key it printed.
+The examples of the project's API reference (docs/api.md: Python requests, JavaScript fetch) run against it as
+written, with only the base URL, the demo product, its ETag and the key it printed filled in.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -15,7 +14,6 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,21 +23,29 @@ from support import ROOT
 
 pytestmark = pytest.mark.dynamodb_local
 
-# The docs page the runner's demo follows; it lives beside the project (as CONTRACT.md does) unless SEED_DOC says.
-SEED_DOC = Path(os.environ.get("SEED_DOC", ROOT.parent / "shared" / "seeds" / "000_2f4882e1294ac7a8.txt"))
-DOCS_HOST = "https://app.tracepass.eu"
+# The API reference whose PATCH examples must work as written; they name this product and version.
+API_REFERENCE = ROOT / "docs" / "api.md"
+DOCS_PRODUCT_ID = "6650a1b2c3d4e5f6a7b8c9d0"
+DOCS_IF_MATCH = "'\"3\"'"
 NEW_NAME = "Li-Ion 48V Battery Pack (revised)"
 NEW_IMAGES = ["https://cdn.example.com/new-hero.jpg"]
 
 
-def seed_snippet(language: str) -> str:
-    if not SEED_DOC.is_file():
-        pytest.skip(f"the docs page {SEED_DOC} is not here (set SEED_DOC to its path)")
-    found = re.search(rf"^```{language}\n(.*?)^```", SEED_DOC.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL)
-    assert found, f"no {language} example in {SEED_DOC}"
+def docs_snippet(language: str, banner: Banner) -> str:
+    """The first `language` example of the API reference (the PATCH's), aimed at the runner's demo product at its
+    current version (the example's If-Match names version 3)."""
+    found = re.search(
+        rf"^```{language}\n(.*?)^```", API_REFERENCE.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL
+    )
+    assert found, f"no {language} example in {API_REFERENCE}"
     snippet = found.group(1)
-    assert DOCS_HOST in snippet
-    return snippet.replace(DOCS_HOST, "{BASE_URL}")
+    assert DOCS_PRODUCT_ID in snippet and DOCS_IF_MATCH in snippet, snippet
+    current = call(
+        banner.base_url, "GET", f"/api/v1/products/{banner.product_id}", {"Authorization": f"Bearer {banner.token}"}
+    )
+    assert current.status == 200, current
+    etag = current.headers["etag"]
+    return snippet.replace(DOCS_PRODUCT_ID, banner.product_id).replace(DOCS_IF_MATCH, repr(etag))
 
 
 @pytest.fixture(scope="module")
@@ -71,49 +77,44 @@ def test_printed_curl_works_as_pasted(runner: tuple[Runner, Banner]) -> None:
 
 def test_docs_python_requests_example(runner: tuple[Runner, Banner]) -> None:
     _, banner = runner
-    snippet = seed_snippet("python").replace("{BASE_URL}", banner.base_url)
-    program = f"product_id = {banner.product_id!r}\n{snippet}\nprint(res.status_code, res.text)\n"
+    snippet = docs_snippet("python", banner)
+    program = (
+        f"base_url = {banner.base_url!r}\ntoken = {banner.token!r}\n{snippet}\n"
+        "print(response.status_code, json.dumps(product), etag)\n"
+    )
     result = subprocess.run(
-        [sys.executable, "-c", program],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "TRACEPASS_API_KEY": banner.token},
+        [sys.executable, "-c", "import json\n" + program], capture_output=True, text=True, timeout=60, check=False
     )
     # raise_for_status() in the example would have failed the program on an error status.
     assert result.returncode == 0, result.stdout + result.stderr
-    status, _, text = result.stdout.strip().partition(" ")
+    status, _, rest = result.stdout.strip().partition(" ")
+    body, _, etag = rest.rpartition(" ")
     assert status == "200"
-    assert (json.loads(text)["name"], json.loads(text)["imageUrls"]) == (NEW_NAME, NEW_IMAGES)
+    assert json.loads(body)["name"] == NEW_NAME
+    assert etag == f'"{json.loads(body)["version"]}"'
 
 
-def test_docs_typescript_fetch_example(runner: tuple[Runner, Banner]) -> None:
+def test_docs_javascript_fetch_example(runner: tuple[Runner, Banner]) -> None:
     _, banner = runner
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
-    snippet = seed_snippet("typescript").replace("{BASE_URL}", banner.base_url)
-    # The example is plain JavaScript; a wrapper around fetch records its response, the example stays verbatim.
+    snippet = docs_snippet("js", banner)
     program = (
-        f"const id = {json.dumps(banner.product_id)};\n"
-        "const realFetch = globalThis.fetch; let last;\n"
-        "globalThis.fetch = async (...args) => (last = await realFetch(...args));\n"
-        f"{snippet}\n"
-        "console.log(JSON.stringify({ status: last.status, body: await last.json() }));\n"
+        f"const baseUrl = {json.dumps(banner.base_url)};\nconst token = {json.dumps(banner.token)};\n{snippet}\n"
+        "console.log(JSON.stringify({ status: response.status, body, etag }));\n"
     )
     result = subprocess.run(
-        [node, "--input-type=module", "-e", program],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "TRACEPASS_API_KEY": banner.token},
+        [node, "--input-type=module", "-e", program], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
     assert outcome["status"] == 200, outcome
-    assert outcome["body"]["name"] == NEW_NAME
+    assert outcome["body"]["status"] == "archived"
+    assert outcome["etag"] == f'"{outcome["body"]["version"]}"'
+    # back to active, for the tests after this one
+    reply = patch(banner, {"status": "active"})
+    assert reply.status == 200, reply
 
 
 # --- the history route -------------------------------------------------------------------------------------

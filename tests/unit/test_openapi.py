@@ -382,7 +382,7 @@ def test_the_update_documents_no_history_code(operation: dict[str, Any]) -> None
 
 def test_every_error_of_the_contract_is_documented(operation: dict[str, Any]) -> None:
     missing = CONTRACT_ERRORS - documented_errors(operation)
-    assert not missing, f"error statuses/codes of CONTRACT.md not in the document: {sorted(missing)}"
+    assert not missing, f"error statuses/codes of the API reference not in the document: {sorted(missing)}"
     statuses = {status for status, _ in CONTRACT_ERRORS}
     assert {int(status) for status in operation["responses"]} == statuses | {200, 500}
 

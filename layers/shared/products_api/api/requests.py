@@ -41,8 +41,9 @@ UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 class PatchRequest:
     product_id: str
     patch: ProductPatch
-    # the body as one canonical JSON text: what an idempotent replay must match
-    body_fingerprint: str
+    # the body as one canonical JSON text: what an idempotent replay must match. None without an Idempotency-Key:
+    # nothing reads it then, and canonicalising the body cost every plain PATCH time
+    body_fingerprint: str | None
     idempotency_key: str | None
     version_condition: VersionCondition
 
@@ -140,7 +141,7 @@ def parse_patch_request(event: Mapping[str, Any], headers: Mapping[str, str], ra
     return PatchRequest(
         product_id=product_id,
         patch=patch,
-        body_fingerprint=jsonio.canonical(document),
+        body_fingerprint=jsonio.canonical(document) if idempotency_key is not None else None,
         idempotency_key=idempotency_key.strip().lower() if idempotency_key is not None else None,
         version_condition=version_condition,
     )

@@ -24,7 +24,7 @@ from products_api.errors import (
 from products_api.history.reader import HistoryEntryResponse, HistoryResponse
 from products_api.products.fields import omit_null
 from products_api.products.models import Product
-from products_api.products.responses import ProductResponse
+from products_api.products.responses import product_json
 
 if TYPE_CHECKING:
     from products_api.history.store import HistoryPage
@@ -87,7 +87,7 @@ class Outcome:
 
 
 def product_outcome(product: Product) -> Outcome:
-    return Outcome(200, ProductResponse.from_product(product).to_json(), {"ETag": product.etag})
+    return Outcome(200, product_json(product), {"ETag": product.etag})
 
 
 def history_outcome(page: HistoryPage, product_id: str) -> Outcome:

@@ -20,9 +20,9 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
-from pydantic_extra_types.language_code import LanguageAlpha2
 
 from products_api.core import jsonio
+from products_api.products.language_codes import ISO_639_1
 
 MAX_DEFAULT_FIELD_VALUES_BYTES = 32 * 1024
 MAX_DEFAULT_FIELD_VALUES_DEPTH = 16
@@ -233,5 +233,19 @@ ImageUrls = Annotated[
 ]
 DefaultFieldValues = Annotated[dict[str, Any], AfterValidator(_check_json_tree)]
 Status = Literal["active", "archived"]
-# Checked against ISO 639-1 by LanguageAlpha2 (case-insensitively: the validators lower it first).
-SourceLocale = Annotated[LanguageAlpha2, WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2}$"})]
+
+
+def _iso_639_1(code: str) -> str:
+    # the error pydantic-extra-types' LanguageAlpha2 raised before, so clients see the same type and message
+    if code not in ISO_639_1:
+        raise PydanticCustomError("language_alpha2", "Invalid language alpha2 code")
+    return code
+
+
+# Checked against ISO 639-1 (case-insensitively: the validators lower it first, as LanguageAlpha2's schema did).
+SourceLocale = Annotated[
+    str,
+    StringConstraints(to_lower=True),
+    AfterValidator(_iso_639_1),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2}$"}),
+]

@@ -49,7 +49,7 @@ def write_id_for(company_id: str, request: PatchRequest) -> str:
     """The same for every run of one request (company, Idempotency-Key, product and body), so a re-run after a lost
     record finds its write done; another body with the same key (once its record has expired) is another write.
     """
-    if request.idempotency_key is None:
+    if request.idempotency_key is None or request.body_fingerprint is None:  # the fingerprint comes with a key
         return uuid.uuid4().hex
     return keyed_write_id(company_id, request.idempotency_key, request.product_id, request.body_fingerprint)
 
