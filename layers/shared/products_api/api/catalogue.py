@@ -28,6 +28,8 @@ from products_api.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     ProductNotFound,
+    QuotaExceeded,
+    RateLimited,
     StoreUnavailable,
     TooManyImages,
     Unauthorized,
@@ -48,6 +50,8 @@ PRECONDITION_FAILED = "PreconditionFailed"  # 412
 UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable or endless contention; nothing written
 INTERNAL_ERROR = "InternalError"  # 500: a bug
 TOO_MANY_IMAGES = "TooManyImages"  # 409 too_many_images
+RATE_LIMITED = "RateLimited"  # 429 rate_limited: the company's write rate
+QUOTA_EXCEEDED = "QuotaExceeded"  # 429 quota_exceeded: the company's monthly quota
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,22 @@ ERRORS: Mapping[type[DomainError], ApiError] = MappingProxyType(
             IDEMPOTENCY_CONFLICT,
             "the `Idempotency-Key` was used before with a different body, product or method.",
             "This Idempotency-Key was used with a different request (body, product or method)",
+        ),
+        RateLimited: ApiError(
+            429,
+            "rate_limited",
+            RATE_LIMITED,
+            "the company's writes in the current minute reached its write rate; nothing was written: retry after "
+            "`Retry-After` seconds (the `RateLimit` field says the same as `t`).",
+            "Too many writes: the company's write rate is exceeded; retry later",
+        ),
+        QuotaExceeded: ApiError(
+            429,
+            "quota_exceeded",
+            QUOTA_EXCEEDED,
+            "the company's writes this month (UTC) reached its plan's monthly quota; nothing was written. "
+            "`Retry-After` names the start of the next month.",
+            "The company's monthly write quota is used up",
         ),
         StoreUnavailable: ApiError(
             503,
