@@ -13,28 +13,12 @@ from typing import Any
 
 import boto3
 import pytest
-from products_api.core.dynamodb import make_client
-from products_api.core.settings import load_settings
 from products_api.limits.limiter import RATE_LIMITER_FAILED, WriteLimiter
 from products_api.limits.store import LimitsStore, month_of
-from products_api.products.runtime import Runtime
-from support import EVENT_PRODUCT_ID, EVENT_SCOPES, EVENT_TOKEN, Api, handler_module
+from support import EVENT_PRODUCT_ID, EVENT_SCOPES, Api
+from tests_limits_support import limited_api
 
 RATE_LIMIT = re.compile(r'^"writes";r=(\d+);t=(\d+)$')
-
-
-def limited_api(monkeypatch: pytest.MonkeyPatch, session: boto3.Session, rate: int, **env: str) -> Api:
-    monkeypatch.setenv("WRITE_RATE_PER_MINUTE", str(rate))
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    settings = load_settings()
-    client = make_client(settings, session)
-    runtime = Runtime.build(settings, client)
-    monkeypatch.setattr(handler_module(), "get_runtime", lambda: runtime)
-    harness = Api(client, settings, runtime)
-    harness.add_credential(EVENT_TOKEN, scopes=EVENT_SCOPES)
-    harness.add_product(EVENT_PRODUCT_ID, model="OLD")
-    return harness
 
 
 @pytest.fixture
