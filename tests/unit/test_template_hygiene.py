@@ -9,7 +9,13 @@ import re
 from typing import Annotated, Any
 
 import pytest
-from products_api.core.settings import ChangesSettings, DynamoDBClientSettings, HistorySettings, Settings
+from products_api.core.settings import (
+    ChangesSettings,
+    DynamoDBClientSettings,
+    HistorySettings,
+    Settings,
+    UsageSettings,
+)
 from products_api.images.settings import ImagesSettings, IngestSettings
 from products_api_local.template import project_root
 from pydantic import TypeAdapter, ValidationError
@@ -25,6 +31,7 @@ FUNCTION_SETTINGS: dict[str, type[DynamoDBClientSettings]] = {
     "ProductChangesFunction": ChangesSettings,
     "ProductImagesFunction": ImagesSettings,
     "IngestProductImageFunction": IngestSettings,
+    "GetUsageFunction": UsageSettings,
 }
 # Functions that read no settings (the optional /docs page serves files only); they still log with retention.
 FUNCTIONS_WITHOUT_SETTINGS = {"DocsFunction"}
@@ -34,6 +41,7 @@ TABLE_STORES = {
     "ProductsTable": "ProductStore",
     "CredentialsTable": "CredentialStore",
     "HistoryTable": "HistoryStore",
+    "LimitsTable": "LimitsStore",
 }
 # Items of a TransactWriteItems call: IAM authorises each through the single-item action.
 TRANSACTION_ITEM_ACTIONS = {
