@@ -65,13 +65,13 @@ from products_api.errors import (
     ValidationFailed,
 )
 from products_api.history.reader import HistoryResponse
-from products_api.limits.limiter import RateLimitState
-from products_api.limits.store import WINDOW_SECONDS
-from products_api.limits.usage import UsageResponse
 from products_api.history.store import FieldChange, HistoryEntry, HistoryPage
 from products_api.images import service as image_service
 from products_api.images.multipart import IMAGE_PART, MAX_IMAGE_BYTES
 from products_api.images.requests import UploadResponse
+from products_api.limits.limiter import RateLimitState
+from products_api.limits.store import WINDOW_SECONDS
+from products_api.limits.usage import UsageResponse
 from products_api.products import service
 from products_api.products.models import READ_ONLY_FIELDS, Product, ProductPatch
 from products_api.products.preconditions import stale_version_message
