@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from products_api.auth import credentials
 from products_api.auth.credentials import Authenticator, Credential, token_hash
+from products_api.errors import Unauthorized
 
 GOOD = "tp_" + "g" * 40
 
@@ -34,7 +35,7 @@ def test_a_spray_of_unknown_tokens_leaves_the_good_credential_cached() -> None:
     authenticator.authenticate(f"Bearer {GOOD}", "products:write")
     for number in range(credentials._CACHE_ENTRIES * 2):
         token = f"tp_unknown_{number:040d}"
-        with pytest.raises(credentials.Unauthorized):
+        with pytest.raises(Unauthorized):
             authenticator.authenticate(f"Bearer {token}", "products:write")
     store.finds.clear()
     authenticator.authenticate(f"Bearer {GOOD}", "products:write")
@@ -48,10 +49,10 @@ def test_an_unknown_token_is_remembered_for_the_cache_time() -> None:
     authenticator = Authenticator(store, 60.0, clock=lambda: now[0])  # type: ignore[arg-type]
     unknown = "tp_" + "u" * 40
     for _ in range(3):
-        with pytest.raises(credentials.Unauthorized):
+        with pytest.raises(Unauthorized):
             authenticator.authenticate(f"Bearer {unknown}", "products:write")
     assert len(store.finds) == 1
     now[0] = 61.0
-    with pytest.raises(credentials.Unauthorized):
+    with pytest.raises(Unauthorized):
         authenticator.authenticate(f"Bearer {unknown}", "products:write")
     assert len(store.finds) == 2
