@@ -17,7 +17,7 @@ ALLOWED_ORIGINS ?=
 # SAM would otherwise try to send telemetry (unreachable here) and print a banner about it.
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help browser install serve test lint typecheck format sam-build sam-validate bench lock clean
+.PHONY: help browser install serve test lint typecheck format sam-build sam-validate bench stress lock clean
 
 help: ## List the targets
 	@echo "Targets (variables: PORT=$(PORT) DYNAMODB_PORT=$(or $(DYNAMODB_PORT),<free port>) ALLOWED_ORIGINS=$(or $(ALLOWED_ORIGINS),<none>) ARGS=$(ARGS)):"
@@ -83,6 +83,9 @@ test: $(VENV)/.installed node_modules/.installed browser lint sam-validate sam-b
 
 bench: $(VENV)/.installed node_modules/.installed ## Print the performance figures
 	@$(VENV_BIN)/python -m products_api_local.bench
+
+stress: $(VENV)/.installed node_modules/.installed ## History checker: concurrent clients and faults on DynamoDB Local, counts of each outcome (ARGS="--duration 120 --processes 4")
+	@$(VENV_BIN)/python -m products_api_local.stress $(ARGS)
 
 # The Lambda runtime provides boto3 with botocore and botocore's own dependencies: aws-xray-sdk (Powertools' tracer
 # extra) requires botocore, but a second botocore in the layer would shadow the runtime's and no longer match its boto3.

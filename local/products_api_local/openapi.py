@@ -256,7 +256,10 @@ _HEADER_DOCS: dict[tuple[str, int], str] = {
     ),
     ("WWW-Authenticate", 403): 'The Bearer challenge with `error="insufficient_scope"` and the `scope` needed.',
     ("Cache-Control", 200): "`no-store`: the history is the caller's own and grows with every write; never cache it.",
-    ("Retry-After", 409): "Seconds to wait before retrying; sent with `idempotency_in_progress` only.",
+    ("Retry-After", 409): (
+        "Seconds to wait before retrying; sent with `idempotency_in_progress` and `concurrent_update` (never with "
+        "`duplicate_model`, which a retry does not change)."
+    ),
     ("Retry-After", 429): "Seconds to wait before retrying: the end of the rate window (`rate_limited`), the "
     "start of the next month, UTC (`quota_exceeded`).",
     ("Retry-After", 503): "Seconds to wait before retrying.",
@@ -982,8 +985,8 @@ def build_document() -> dict[str, Any]:
                     "(401, 403), path id (400), media type (415), body size (413), `Idempotency-Key` (400), "
                     "`If-Match` (412), JSON (400 `invalid_json`), fields (400 `validation_error`, every problem "
                     "at once); then the update (404, 409, 412, 422, 503). `model` is unique per company among all "
-                    "its products, compared case-insensitively after Unicode NFC normalisation; the stored value "
-                    "keeps the client's spelling.",
+                    "its products, compared by its Unicode NFKC case folding (full-width, compatibility and case "
+                    "variants share one key); the stored value keeps the client's spelling.",
                     "operationId": OPERATION_ID,
                     "security": [{SECURITY_SCHEME: [scope]}],
                     "parameters": _parameters(),

@@ -166,7 +166,7 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> di
         stream["ApproximateCreationDateTime"] = float(int(created.timestamp()))
     for image in ("Keys", "NewImage", "OldImage"):
         if image in stream:
-            stream[image] = {name: _json_ready(value) for name, value in stream[image].items()}
+            stream[image] = {name: _json_ready(_aws_empty_maps(value)) for name, value in stream[image].items()}
     return {
         "eventID": record["eventID"],
         "eventName": record["eventName"],
@@ -176,6 +176,21 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> di
         "dynamodb": stream,
         "eventSourceARN": stream_arn,
     }
+
+
+def _aws_empty_maps(value: Any) -> Any:
+    """DynamoDB Local 3.x writes an empty map in a stream image as `{}`, where AWS writes `{"M": {}}` (and every
+    deserializer expects a type): hand the function what AWS would.
+    """
+    if not isinstance(value, Mapping):
+        return value
+    if not value:
+        return {"M": {}}
+    if "M" in value and isinstance(value["M"], Mapping):
+        return {"M": {key: _aws_empty_maps(item) for key, item in value["M"].items()}}
+    if "L" in value and isinstance(value["L"], list):
+        return {"L": [_aws_empty_maps(item) for item in value["L"]]}
+    return value
 
 
 def _json_ready(value: Any) -> Any:

@@ -271,13 +271,15 @@ def test_transaction_conflict_is_retried(api: Api) -> None:
     assert api.model_locks() == {"MODEL#new": EVENT_PRODUCT_ID}
 
 
-def test_transaction_conflict_that_persists_is_503_and_writes_nothing(api: Api) -> None:
+def test_transaction_conflict_that_persists_is_409_concurrent_update_and_writes_nothing(api: Api) -> None:
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     key = {"Idempotency-Key": str(uuid.uuid4())}
     before = api.all_items()
     with failing(api, "TransactWriteItems", _transaction_conflict):
-        response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"}, key)
-    assert response.status == 503
+        # half a second of retries: the function's time less the 2 s margin
+        response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"}, key, context=FakeContext(remaining_ms=2500))
+    assert response.status == 409
+    assert response.json["code"] == "concurrent_update"
     assert response.header("Retry-After") == "1"
     assert api.all_items() == before
     retry = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"}, key)

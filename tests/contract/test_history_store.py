@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from botocore.exceptions import ClientError
+from products_api.errors import StoreFailure
 from products_api.history.store import FieldChange, HistoryEntry, HistoryStore
 
 if TYPE_CHECKING:
@@ -55,10 +56,11 @@ def test_a_version_is_recorded_once(dynamodb_client: DynamoDBClient, table_names
 def test_an_error_other_than_the_condition_is_not_taken_for_a_stored_entry(dynamodb_client: DynamoDBClient) -> None:
     # a table that does not exist (a wrong name, missing permissions alike): nothing was stored, so no event is owed
     store = HistoryStore(dynamodb_client, "no-such-history-table")
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(StoreFailure) as raised:
         store.record(_entry(2))
-    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    with pytest.raises(ClientError):
+    cause = raised.value.__cause__
+    assert isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(StoreFailure):
         store.mark_published(_entry(2), START)
 
 

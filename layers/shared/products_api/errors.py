@@ -85,11 +85,19 @@ class PreconditionFailed(DomainError):
 
 
 class ConcurrentUpdate(DomainError):
-    """The product changed between our read and our write; reading again resolves it."""
+    """Contention: the product changed between our read and our write, or DynamoDB refused the write because a
+    transaction held the item. Retried with backoff; once the function's time runs out, 409 concurrent_update.
+    """
 
 
 class StoreUnavailable(DomainError):
     """DynamoDB stayed unavailable (throttled, failing or unreachable) after the client's retries."""
+
+
+class StoreFailure(Exception):  # deliberately not a DomainError: it answers 500
+    """DynamoDB answered with an error the code has no meaning for (access denied, missing table, ...): a bug or a
+    misconfiguration, never the client's fault, never kept for replay.
+    """
 
 
 class InvalidStoredValue(DomainError):

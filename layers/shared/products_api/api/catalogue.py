@@ -47,7 +47,8 @@ NOT_FOUND = "NotFound"  # 404
 MODEL_CONFLICT = "ModelConflict"  # 409 duplicate_model
 IDEMPOTENCY_CONFLICT = "IdempotencyConflict"  # 409 idempotency_in_progress, 422 idempotency_key_reused
 PRECONDITION_FAILED = "PreconditionFailed"  # 412
-UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable or endless contention; nothing written
+CONCURRENT_UPDATE = "ConcurrentUpdate"  # 409 concurrent_update: contention outlived the retries; nothing written
+UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable (throttled, unreachable); nothing written
 INTERNAL_ERROR = "InternalError"  # 500: a bug
 TOO_MANY_IMAGES = "TooManyImages"  # 409 too_many_images
 RATE_LIMITED = "RateLimited"  # 429 rate_limited: the company's write rate
@@ -80,8 +81,9 @@ _NOT_FOUND_MEANING = (
     "company (another company's is not found either)."
 )
 _UNAVAILABLE_MEANING = (
-    "the database stayed unavailable, or the product kept being changed by other requests, after retries; "
-    "nothing was written: retry after `Retry-After` seconds (with the same `Idempotency-Key`)."
+    "the database stayed unavailable (throttled or unreachable) after retries; never for contention between "
+    "clients (that is `concurrent_update`); nothing was written: retry after `Retry-After` seconds (with the "
+    "same `Idempotency-Key`)."
 )
 
 # The contract's error table, in one place.
@@ -189,11 +191,13 @@ ERRORS: Mapping[type[DomainError], ApiError] = MappingProxyType(
             "The service is temporarily unavailable; nothing was written",
         ),
         ConcurrentUpdate: ApiError(
-            503,
-            "unavailable",
-            UNAVAILABLE,
-            _UNAVAILABLE_MEANING,
-            "The product is being changed by other requests; nothing was written, retry shortly",
+            409,
+            "concurrent_update",
+            CONCURRENT_UPDATE,
+            "other requests kept changing this product (or a transaction held it) while this one retried, within its "
+            "time; nothing was written and the answer is never kept for replay: retry after `Retry-After` seconds "
+            "(with the same `Idempotency-Key`).",
+            "Other requests kept changing this product while this one retried; nothing was written, retry shortly",
         ),
         # the image routes
         InvalidImage: ApiError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import Context, Decimal, DecimalException
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
-from products_api.errors import InvalidStoredValue, StoreUnavailable
+from products_api.errors import ConcurrentUpdate, InvalidStoredValue, StoreFailure, StoreUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -31,9 +31,30 @@ UNAVAILABLE_CODES = frozenset(
         "LimitExceededException",
     }
 )
+# Contention, not failure: a transaction holds the item. botocore does not retry it; the update path does.
+CONFLICT_CODES = frozenset({"TransactionConflictException"})
+# Cancellation reasons of a transaction that mean the same as the codes above.
+UNAVAILABLE_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
+CONFLICT_REASONS = frozenset({"TransactionConflict"})
+
+_MAX_NUMBER_DIGITS = 38
+
+
+class _ExactDeserializer(TypeDeserializer):
+    """boto3's deserializer rounds-traps numbers with more than 38 digits, yet DynamoDB may spell a number it holds
+    exactly with more (1E+38 comes back as 39 digits): read every number exactly, trailing zeros dropped if needed.
+    """
+
+    def _deserialize_n(self, value: str) -> Decimal:
+        number = Decimal(value)
+        digits = number.as_tuple().digits
+        if len(digits) > _MAX_NUMBER_DIGITS:
+            return number.normalize(Context(prec=len(digits)))
+        return number
+
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+_deserializer = _ExactDeserializer()
 
 
 def client_config(connect_timeout: float, read_timeout: float, max_attempts: int) -> Config:
@@ -59,7 +80,13 @@ def make_client(settings: DynamoDBClientSettings, session: boto3.Session | None 
 
 
 def to_attribute_values(values: dict[str, Any]) -> dict[str, AttributeValueTypeDef]:
-    return {key: _serializer.serialize(value) for key, value in values.items()}
+    """Serialised for DynamoDB. Validation keeps numbers DynamoDB cannot hold exactly out; should one slip through,
+    boto3's decimal traps (Rounded, Inexact, Overflow, Underflow) become a 400, never a 500.
+    """
+    try:
+        return {key: _serializer.serialize(value) for key, value in values.items()}
+    except DecimalException as exc:
+        raise InvalidStoredValue(f"a number cannot be stored exactly ({type(exc).__name__})") from exc
 
 
 def from_attribute_values(item: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +102,13 @@ def plain_int(value: Any) -> int:
 
 @contextmanager
 def translated_errors(*, expected: frozenset[str] = frozenset()) -> Iterator[None]:
-    """Turn transport failures and overload codes into StoreUnavailable; let `expected` codes through."""
+    """Turn every DynamoDB failure into a domain exception; only `expected` codes (a failed condition, a cancelled
+    transaction, which the caller reads itself) pass through as ClientError.
+
+    Transport failures and overload codes: StoreUnavailable (503). A transaction holding the item: ConcurrentUpdate
+    (retried). A value DynamoDB refuses: InvalidStoredValue (400). Anything else (access denied, missing table, ...)
+    means nothing to the client: StoreFailure (500). None of them is ever read as "not found".
+    """
     try:
         yield
     except ClientError as exc:
@@ -84,9 +117,11 @@ def translated_errors(*, expected: frozenset[str] = frozenset()) -> Iterator[Non
             raise
         if code in UNAVAILABLE_CODES:
             raise StoreUnavailable(code) from exc
+        if code in CONFLICT_CODES:
+            raise ConcurrentUpdate(code) from exc
         if code == "ValidationException":
             raise InvalidStoredValue(exc.response.get("Error", {}).get("Message", "")) from exc
-        raise
+        raise StoreFailure(code or "unknown DynamoDB error") from exc
     except (ConnectionError, HTTPClientError) as exc:
         raise StoreUnavailable(type(exc).__name__) from exc
     except BotoCoreError as exc:

@@ -77,8 +77,9 @@ class Settings(ApiSettings, WriteLimitSettings):
 
     idempotency_table_name: TableName
     idempotency_expiry_seconds: int = Field(default=24 * 60 * 60, ge=60)
-    # A rename reads then writes; a concurrent write in between makes it read again, this many times.
-    max_rename_attempts: int = Field(default=3, ge=1, le=10)
+    # Contention (another request holding or moving the product) is retried with backoff until this long before the
+    # function's time ends: room for the last attempt and the answer.
+    contention_margin_ms: int = Field(default=2000, ge=0, le=60_000)
 
 
 class HistorySettings(ApiSettings):

@@ -52,7 +52,7 @@ from products_api.images.storage import IMAGES_PREFIX, UPLOADS_PREFIX, UploadRec
 from products_api.images.validation import InvalidImageData, inspect_image
 from products_api.products.models import MAX_IMAGE_URLS, Product, format_timestamp, utc_now
 from products_api.products.preconditions import ANY_VERSION
-from products_api.products.service import write_id_for
+from products_api.products.service import keyed_write_id
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
@@ -82,6 +82,14 @@ def upload_key(upload_id: str) -> str:
 
 def image_url(base_url: str, key: str) -> str:
     return f"{base_url}/{quote(key)}"
+
+
+def _write_id(company_id: str, request: DirectUploadRequest) -> str:
+    """The same for every run of one request (company, Idempotency-Key, product and image), as PATCH's: another
+    image with the same key (once its record has expired) is another write."""
+    if request.idempotency_key is None:
+        return uuid.uuid4().hex
+    return keyed_write_id(company_id, request.idempotency_key, request.product_id, f"image:{request.sha256}")
 
 
 def upload_write_id(upload_id: str) -> str:
@@ -188,7 +196,7 @@ class DirectUploadService:
             company_id=principal.company_id,
             product_id=request.product_id,
             request=request,
-            write_id=write_id_for(principal.company_id, request.idempotency_key),
+            write_id=_write_id(principal.company_id, request),
             updated_by=principal.credential_id,
         )
         outcomes: list[Outcome] = []

@@ -43,6 +43,9 @@ class ProductItem(BaseModel):
     updated_at: str
     # Which write made this version: lets a retried write recognise that it already happened.
     write_id: str | None = None
+    # The version the latest rename made and its write id (the rest of that version: `renameState.*` attributes).
+    rename_write_id: str | None = None
+    rename_version: int | None = None
     # The credential id that made this version (never the token); absent for products written outside the API.
     updated_by: str | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -50,8 +51,20 @@ def _no_control_characters(value: str, allowed: str = "") -> str:
     return value
 
 
+# Control, format (zero-width, bidi overrides, ...), line and paragraph separator characters: invisible or
+# reordering, they would let two names or models look alike yet differ.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
 def _single_line(value: str) -> str:
-    return _no_control_characters(value)
+    for char in value:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+            raise PydanticCustomError(
+                "invisible_character",
+                "must not contain control, format or line/paragraph separator characters (found U+{code})",
+                {"code": f"{ord(char):04X}"},
+            )
+    return value
 
 
 def _multi_line(value: str) -> str:
@@ -102,6 +115,22 @@ def _number_fits(number: int | Decimal) -> bool:
     )
 
 
+def _storable_numbers(value: Any) -> Any:
+    """The same JSON value with every number of more than 38 digits written without its trailing zeros
+    (100000000000000000000000000000000000000 as 1E+38, 1.000...0 as 1): equal, and what DynamoDB can be sent.
+    The rest keep the client's spelling.
+    """
+    if isinstance(value, dict):
+        return {key: _storable_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable_numbers(item) for item in value]
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        number = Decimal(value)
+        if len(number.as_tuple().digits) > _MAX_NUMBER_DIGITS:
+            return jsonio.exact_normalise(number)
+    return value
+
+
 def _check_json_tree(value: dict[str, Any]) -> dict[str, Any]:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
@@ -123,6 +152,7 @@ def _check_json_tree(value: dict[str, Any]) -> dict[str, Any]:
                 "magnitude from 1E-130 to 9.99E+125, no digit below 1E-165",
                 {"number": str(item)},
             )
+    value = _storable_numbers(value)
     size = len(jsonio.dumps(value).encode("utf-8"))
     if size > MAX_DEFAULT_FIELD_VALUES_BYTES:
         raise PydanticCustomError(
@@ -165,7 +195,13 @@ def _unique_urls(urls: list[str]) -> list[str]:
 
 # For the JSON schema only (pydantic does not enforce them): no control characters, and something besides
 # whitespace. Slightly stricter than the validators for leading/trailing tabs or newlines, which they trim.
-_SINGLE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+# Single-line strings (name, model) also refuse the Basic Multilingual Plane's Cf, Zl and Zp characters (the
+# validator refuses those of every plane; tests check this list against unicodedata).
+REFUSED_BMP_RANGES = (
+    r"\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    r"\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+_SINGLE_LINE_PATTERN = rf"^[^{REFUSED_BMP_RANGES}]*[^\s{REFUSED_BMP_RANGES}][^{REFUSED_BMP_RANGES}]*$"
 _MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
 
 Name = Annotated[
@@ -205,8 +241,11 @@ SourceLocale = Annotated[LanguageAlpha2, WithJsonSchema({"type": "string", "patt
 
 
 def model_key(model: str) -> str:
-    """What model uniqueness compares: NFC, then case folding, then NFC again (folding can denormalise)."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", model).casefold())
+    """What model uniqueness compares: NFKC case folding, as NFKC, case folding, then NFKC again (folding can
+    denormalise). Full-width, compatibility and case variants share one key. It approximates Unicode's
+    NFKC_Casefold, which also drops Default_Ignorable code points: those are refused in models instead (Cf).
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", model).casefold())
 
 
 class ProductPatch(BaseModel):
@@ -221,10 +260,16 @@ class ProductPatch(BaseModel):
         json_schema_extra=_patch_json_schema,
     )
 
-    name: Name | None = Field(default=None, description="Display name; trimmed, then 1-200 characters.")
+    name: Name | None = Field(
+        default=None,
+        description="Display name; trimmed, then 1-200 characters; no control, format or separator characters.",
+    )
     model: ModelName | None = Field(
         default=None,
-        description="Model identifier; trimmed, then 1-100 characters; unique per company, case-insensitively.",
+        description=(
+            "Model identifier; trimmed, then 1-100 characters; no control, format or separator characters; unique "
+            "per company by its NFKC case folding."
+        ),
     )
     description: Description | None = Field(default=None, description="At most 2000 characters; null clears it.")
     default_field_values: DefaultFieldValues | None = Field(
@@ -367,5 +412,14 @@ def product_sort_key(product_id: str) -> str:
     return f"PRODUCT#{product_id}"
 
 
+# DynamoDB limits a sort key to 1024 bytes; a model of 100 characters can have a key of 1800 (NFKC expands some
+# characters threefold). Keys longer than this are locked under their SHA-256 instead, so every model is storable.
+MAX_PLAIN_LOCK_KEY_BYTES = 512
+HASHED_LOCK_PREFIX = "~sha256:"
+
+
 def model_lock_sort_key(key: str) -> str:
+    encoded = key.encode("utf-8")
+    if len(encoded) > MAX_PLAIN_LOCK_KEY_BYTES:
+        return f"MODEL#{HASHED_LOCK_PREFIX}{hashlib.sha256(encoded).hexdigest()}"
     return f"MODEL#{key}"

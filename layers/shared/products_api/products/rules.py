@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,15 +28,59 @@ class UpdateCommand:
     write_id: str
     # Who writes: the credential id (never the token), stored on the product for the change history.
     updated_by: str | None = None
+    # When the function's time ends (time.monotonic() seconds); None outside Lambda (CLI, scripts).
+    deadline: float | None = None
+    # Sent with an Idempotency-Key: the product remembers the write, so a re-run whose record was lost finds it.
+    remember: bool = False
+
+
+# Contention is retried with "full jitter" exponential backoff (a random delay up to BASE * 2^attempt, capped): the
+# writers that collided spread out instead of colliding again in step.
+BACKOFF_BASE_SECONDS = 0.02
+BACKOFF_CAP_SECONDS = 0.5
+# Without a Lambda deadline, contention is retried for this long.
+DEFAULT_RETRY_WINDOW_SECONDS = 2.0
 
 
 class ProductUpdater:
-    def __init__(self, store: ProductStore, max_rename_attempts: int, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        store: ProductStore,
+        safety_margin_seconds: float,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
         self._store = store
-        self._max_rename_attempts = max_rename_attempts
+        # time kept back from the function's deadline for the last attempt and the answer
+        self._safety_margin = safety_margin_seconds
         self._clock = clock
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._jitter = jitter
 
     def update(self, command: UpdateCommand) -> Product:
+        """Apply the patch; contention (ConcurrentUpdate) is retried with backoff while the function has time, then
+        raised: the caller answers 409 concurrent_update, and nothing of this request was written.
+        """
+        if command.deadline is None:
+            give_up_at = self._monotonic() + DEFAULT_RETRY_WINDOW_SECONDS
+        else:
+            give_up_at = command.deadline - self._safety_margin
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(command)
+            except ConcurrentUpdate:
+                delay = self._jitter(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
+                if self._monotonic() + delay >= give_up_at:
+                    raise
+                self._sleep(delay)
+                attempt += 1
+
+    def _attempt(self, command: UpdateCommand) -> Product:
         changes = command.patch.changes()
         if not changes:
             # `{}` writes nothing: the answer is the product as it is (and If-Match still applies)
@@ -48,6 +94,7 @@ class ProductUpdater:
                 self._clock(),
                 command.write_id,
                 updated_by=command.updated_by,
+                remember=command.remember,
             )
         return self._rename(command, changes)
 
@@ -60,25 +107,36 @@ class ProductUpdater:
         return product
 
     def _rename(self, command: UpdateCommand, changes: dict[str, Any]) -> Product:
-        """Read, then write on condition that nothing moved; a concurrent writer makes us read again."""
-        for _ in range(self._max_rename_attempts):
-            current = self._current(command)
-            try:
-                if model_key(changes["model"]) == current.model_key:
-                    # same lock (a change of case or spelling only): a transaction may not touch one item twice
-                    return self._store.update_fields(
-                        command.company_id,
-                        command.product_id,
-                        changes,
-                        command.version_condition,
-                        self._clock(),
-                        command.write_id,
-                        updated_by=command.updated_by,
-                        expected_model_key=current.model_key,
-                    )
-                return self._store.rename(
-                    current, changes, self._clock(), command.write_id, updated_by=command.updated_by
-                )
-            except ConcurrentUpdate:
-                continue
-        raise ConcurrentUpdate(command.product_id)
+        """Read, then move the lock on condition the product still holds the model read (other fields may move)."""
+        found = self._store.get_with_write_id(command.company_id, command.product_id)
+        if found is None:
+            raise ProductNotFound(command.product_id)
+        current, stored = found
+        done = self._store.already_written(stored, command.write_id)
+        if done is not None:
+            # this very write was applied by an earlier run (its answer or idempotency record was lost)
+            return done
+        if not command.version_condition.matches(current.version):
+            raise PreconditionFailed(stale_version_message(current.version), current.etag)
+        if model_key(changes["model"]) == current.model_key:
+            # same lock (a change of case or spelling only): a transaction may not touch one item twice
+            return self._store.update_fields(
+                command.company_id,
+                command.product_id,
+                changes,
+                command.version_condition,
+                self._clock(),
+                command.write_id,
+                updated_by=command.updated_by,
+                expected_model_key=current.model_key,
+                remember=command.remember,
+            )
+        return self._store.rename(
+            current,
+            changes,
+            self._clock(),
+            command.write_id,
+            updated_by=command.updated_by,
+            version_condition=command.version_condition,
+            remember=command.remember,
+        )

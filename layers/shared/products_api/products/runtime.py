@@ -30,7 +30,9 @@ class Runtime:
     def build(cls, settings: Settings, client: DynamoDBClient) -> Runtime:
         """Wire everything on one injected client (moto, DynamoDB Local or AWS)."""
         protect_library_logs()
-        updater = ProductUpdater(ProductStore(client, settings.products_table_name), settings.max_rename_attempts)
+        updater = ProductUpdater(
+            ProductStore(client, settings.products_table_name), settings.contention_margin_ms / 1000
+        )
         return cls(
             settings=settings,
             authenticator=Authenticator(

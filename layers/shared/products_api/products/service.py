@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -44,11 +45,18 @@ IDEMPOTENCY_KEY_PREFIX = "products-api#patch-product"
 METHOD = "PATCH"
 
 
-def write_id_for(company_id: str, idempotency_key: str | None) -> str:
-    """The same for every run of one Idempotency-Key, so a re-run after a lost record finds its write done."""
-    if idempotency_key is None:
+def write_id_for(company_id: str, request: PatchRequest) -> str:
+    """The same for every run of one request (company, Idempotency-Key, product and body), so a re-run after a lost
+    record finds its write done; another body with the same key (once its record has expired) is another write.
+    """
+    if request.idempotency_key is None:
         return uuid.uuid4().hex
-    return hashlib.sha256(f"{company_id}#{idempotency_key}".encode()).hexdigest()[:32]
+    return keyed_write_id(company_id, request.idempotency_key, request.product_id, request.body_fingerprint)
+
+
+def keyed_write_id(company_id: str, idempotency_key: str, product_id: str, body_fingerprint: str) -> str:
+    identity = "\n".join((company_id, idempotency_key, product_id, body_fingerprint))
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
 def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
@@ -64,6 +72,7 @@ class PatchProductService:
         idempotency_expiry_seconds: int,
     ) -> None:
         self._updater = updater
+        self._context: LambdaContext | None = None
         self._config = IdempotencyConfig(
             event_key_jmespath="key",
             payload_validation_jmespath="fingerprint",
@@ -82,8 +91,16 @@ class PatchProductService:
         )(self._run)
 
     def register_lambda_context(self, context: LambdaContext) -> None:
-        """So an interrupted request's in-progress record expires with the function's own time limit."""
+        """So an interrupted request's in-progress record expires with the function's own time limit, and
+        contention is retried only while the function has time.
+        """
         self._config.register_lambda_context(context)
+        self._context = context
+
+    def _deadline(self) -> float | None:
+        if self._context is None:
+            return None
+        return time.monotonic() + self._context.get_remaining_time_in_millis() / 1000
 
     def _run(
         self,
@@ -106,8 +123,10 @@ class PatchProductService:
             product_id=request.product_id,
             patch=request.patch,
             version_condition=request.version_condition,
-            write_id=write_id_for(principal.company_id, request.idempotency_key),
+            write_id=write_id_for(principal.company_id, request),
             updated_by=principal.credential_id,
+            deadline=self._deadline(),
+            remember=request.idempotency_key is not None,
         )
         outcomes: list[Outcome] = []
         if request.idempotency_key is None:
