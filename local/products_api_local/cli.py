@@ -32,6 +32,7 @@ from products_api.auth.credentials import KNOWN_SCOPES, Credential, CredentialSt
 from products_api.core import jsonio
 from products_api.core.dynamodb import client_config
 from products_api.errors import DomainError, DuplicateModel, InvalidJson, StoreUnavailable
+from products_api.limits.store import LimitsStore, month_of
 from products_api.products.models import NewProduct, Product, model_key
 from products_api.products.store import MAX_PRODUCTS_PER_TRANSACTION, ProductStore
 from pydantic import ValidationError
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
 # The stack outputs naming the tables the CLI uses (template.yaml, Outputs).
 STACK_OUTPUTS = {"products": "ProductsTableName", "credentials": "CredentialsTableName"}
 # The local runner names each table after its logical id (template.yaml has no TableName).
-LOCAL_TABLES = {"products": "ProductsTable", "credentials": "CredentialsTable"}
+LOCAL_TABLES = {"products": "ProductsTable", "credentials": "CredentialsTable", "limits": "LimitsTable"}
+LIMITS_OUTPUT = "LimitsTableName"
 LOCAL_DATA_DIR = ".dynamodb"
 # A company id is a tenant key (pk COMPANY#<id>): printable, no separator, no surrounding space.
 _COMPANY = re.compile(r"[^\s#\x00-\x1f\x7f](?:[^#\x00-\x1f\x7f]{0,126}[^\s#\x00-\x1f\x7f])?")
@@ -66,6 +68,8 @@ class Target:
     where: str
     # the DynamoDB Local of `make serve`
     local: bool = False
+    # company plans and counts (None: a stack deployed before the limits table existed)
+    limits_table: str | None = None
 
 
 # --- finding the database -------------------------------------------------------------------------------------------
@@ -103,6 +107,7 @@ def stack_target(stack: str, region: str | None, session: boto3.Session | None =
         products_table=outputs[STACK_OUTPUTS["products"]],
         credentials_table=outputs[STACK_OUTPUTS["credentials"]],
         where=f"stack {stack} ({session.region_name})",
+        limits_table=outputs.get(LIMITS_OUTPUT) or None,
     )
 
 
@@ -120,7 +125,13 @@ def environment_target() -> Target | None:
     session = boto3.Session()
     if session.region_name is None:
         raise CliError("no AWS region: set AWS_REGION, or use --stack NAME --region REGION")
-    return Target(_client(session), products, credentials, f"DynamoDB at {endpoint or 'AWS'} (environment)")
+    return Target(
+        _client(session),
+        products,
+        credentials,
+        f"DynamoDB at {endpoint or 'AWS'} (environment)",
+        limits_table=os.environ.get("LIMITS_TABLE_NAME") or None,
+    )
 
 
 def local_target(data_dir: Path | None = None) -> Target:
@@ -149,6 +160,7 @@ def local_target(data_dir: Path | None = None) -> Target:
         LOCAL_TABLES["credentials"],
         f"DynamoDB Local at {endpoint_url} (make serve)",
         local=True,
+        limits_table=LOCAL_TABLES["limits"],
     )
 
 
@@ -369,6 +381,9 @@ def run(arguments: argparse.Namespace, target: Target) -> int:
         print(f"revoked {revoked.credentialId} of company {revoked.companyId}", file=sys.stderr)
         return 0
 
+    if arguments.group == "limits":
+        return _limits(arguments, target)
+
     products: list[NewProduct] = arguments.products
 
     def echo(ids: list[str]) -> None:
@@ -383,6 +398,46 @@ def run(arguments: argparse.Namespace, target: Target) -> int:
         summary += f"; {len(report.existing)} were imported by an earlier run and left as they are"
     print(summary, file=sys.stderr)
     return 0
+
+
+def _limits(arguments: argparse.Namespace, target: Target) -> int:
+    """`limits set` and `limits show`: a company's plan (its own rate, its quota) and this month's count."""
+    if target.limits_table is None:
+        raise CliError(f"{target.where} names no limits table (deploy the current template: output {LIMITS_OUTPUT})")
+    store = LimitsStore(target.client, target.limits_table)
+    if arguments.command == "set":
+        if arguments.rate is None and arguments.quota is None and not arguments.default_rate and not arguments.no_quota:
+            raise CliError("nothing to set: give --rate N or --default-rate, and/or --quota N or --no-quota")
+        plan = store.set_plan(
+            arguments.company, arguments.rate, arguments.quota, arguments.default_rate, arguments.no_quota
+        )
+    else:
+        plan = store.plan(arguments.company, month_of(datetime.now(UTC)))
+    print(
+        json.dumps(
+            {
+                "companyId": arguments.company,
+                "rate": plan.rate,
+                "quota": plan.quota,
+                "month": month_of(datetime.now(UTC)),
+                "writes": plan.month_writes,
+            }
+        )
+    )
+    rate = "the default rate" if plan.rate is None else ("no rate limit" if plan.rate == 0 else f"{plan.rate}/minute")
+    quota = "no quota" if plan.quota is None else f"a quota of {plan.quota} writes a month"
+    print(f"company {arguments.company}: {rate}, {quota} ({target.where})", file=sys.stderr)
+    return 0
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 0 <= number <= 1_000_000_000:
+        raise argparse.ArgumentTypeError(f"{number} is not from 0 to 1000000000")
+    return number
 
 
 class _Parser(argparse.ArgumentParser):
@@ -426,6 +481,19 @@ def _parser() -> argparse.ArgumentParser:
     which = revoke.add_mutually_exclusive_group(required=True)
     which.add_argument("credential_id", nargs="?", metavar="CREDENTIAL_ID", help="as `credentials list` shows it")
     which.add_argument("--token-file", metavar="FILE", help="read the token from FILE ('-' for stdin)")
+
+    limits = groups.add_parser("limits", help="a company's write rate and monthly quota")
+    limit_commands = limits.add_subparsers(dest="command", required=True)
+    setter = limit_commands.add_parser("set", help="set a company's own rate and/or quota; prints the plan")
+    setter.add_argument("--company", required=True, type=company_id)
+    rate = setter.add_mutually_exclusive_group()
+    rate.add_argument("--rate", type=_count, help="writes per minute (0: unlimited); bites within the minute")
+    rate.add_argument("--default-rate", action="store_true", help="back to the deployment's WriteRatePerMinute")
+    quota = setter.add_mutually_exclusive_group()
+    quota.add_argument("--quota", type=_count, help="writes per calendar month, UTC (0: none at all)")
+    quota.add_argument("--no-quota", action="store_true", help="remove the company's quota")
+    show = limit_commands.add_parser("show", help="a company's plan and this month's write count")
+    show.add_argument("--company", required=True, type=company_id)
 
     products = groups.add_parser("products", help="import products")
     product_commands = products.add_subparsers(dest="command", required=True)

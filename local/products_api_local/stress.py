@@ -63,7 +63,11 @@ TABLE_ENV_VARS = {
     "IdempotencyTable": "IDEMPOTENCY_TABLE_NAME",
     "CredentialsTable": "CREDENTIALS_TABLE_NAME",
     "HistoryTable": "HISTORY_TABLE_NAME",
+    "LimitsTable": "LIMITS_TABLE_NAME",
 }
+# The write rate is on (every write pays the limiter's call) but never reached by itself: the `rate_limited` fault
+# refuses chosen requests, so a refusal lands between other clients' writes and must leave no trace.
+WRITE_RATE_PER_MINUTE = "1000000"
 # Kept for replay by the contract: a repeat with the same key must answer exactly this again.
 KEPT_CODES = frozenset({None, "not_found", "duplicate_model", "precondition_failed"})
 API_FIELDS = ("name", "model", "description", "defaultFieldValues", "imageUrls", "status", "sourceLocale")
@@ -291,6 +295,15 @@ class HandlerTransport:
             )
         if fault == "write_then_die":
             return write_then_die(self.client, frozenset({"UpdateItem", "TransactWriteItems"}), products)
+        if fault == "rate_limited" and self.settings.limits_table_name is not None:
+            # the limiter's counter write fails its condition, as when the window is full: 429 before any write
+            return failing(
+                self.client,
+                "UpdateItem",
+                lambda: error_response(400, "ConditionalCheckFailedException"),
+                table=self.settings.limits_table_name,
+                times=1,
+            )
         return contextlib.nullcontext()
 
 
@@ -415,7 +428,15 @@ class _Client:
         remaining_ms = 10_000
         if self.plan.transport == "handler" and r.random() < self.plan.fault_rate:
             fault = r.choice(
-                ["conflict", "conflict_forever", "throttle", "write_then_die", "lost_record", "expired_record"]
+                [
+                    "conflict",
+                    "conflict_forever",
+                    "throttle",
+                    "write_then_die",
+                    "lost_record",
+                    "expired_record",
+                    "rate_limited",
+                ]
             )
         if fault == "conflict_forever":
             remaining_ms = 2300  # a few hundred milliseconds of retries before 409 concurrent_update
@@ -716,6 +737,10 @@ def check(entries: list[Entry], stream_records: list[dict[str, Any]], final_item
         status = entry.answer.status
         if status is not None and status >= 500 and not (status == 503 and entry.request.fault == "throttle"):
             violations.append(f"{entry.ident}: {status} {entry.answer.code} (fault injected: {entry.request.fault})")
+        limited = entry.request.fault == "rate_limited" and entry.request.kind not in {"empty", "invalid"}
+        if limited and (status, entry.answer.code) != (429, "rate_limited"):
+            # `{}` skips the limiter and an invalid body is refused before it; any other write meets the refusal
+            violations.append(f"{entry.ident}: the limiter refused it, yet it answered {status} {entry.answer.code}")
         if entry.request.fault == "conflict" and status == 409 and entry.answer.code == "concurrent_update":
             violations.append(f"{entry.ident}: two conflicts should be retried through, got concurrent_update")
 
@@ -764,6 +789,7 @@ class Setup:
     def environment(self) -> dict[str, str]:
         variables = {TABLE_ENV_VARS[logical_id]: name for logical_id, name in self.table_names.items()}
         variables["AWS_ENDPOINT_URL_DYNAMODB"] = self.endpoint_url
+        variables["WRITE_RATE_PER_MINUTE"] = WRITE_RATE_PER_MINUTE
         return variables
 
     def client(self) -> DynamoDBClient:

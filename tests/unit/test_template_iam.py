@@ -167,6 +167,7 @@ def test_the_role_holds_what_the_function_and_its_event_source_use(cfn_template:
         for resource in _as_list(statement["Resource"])
     }
     history = str({"Fn::GetAtt": ["HistoryTable", "Arn"]})
+    limits = str({"Fn::GetAtt": ["LimitsTable", "Arn"]})
     bus = str({"Fn::GetAtt": ["ProductEventsBus", "Arn"]})
     queue = {"Fn::GetAtt": ["ProductChangesDeadLetterQueue", "Arn"]}
     assert granted == {
@@ -174,6 +175,9 @@ def test_the_role_holds_what_the_function_and_its_event_source_use(cfn_template:
         (LIST_STREAMS, "*"),
         ("dynamodb:PutItem", history),
         ("dynamodb:UpdateItem", history),
+        # the meter's TransactWriteItems: a marker put and the month's ADD
+        ("dynamodb:PutItem", limits),
+        ("dynamodb:UpdateItem", limits),
         ("events:PutEvents", bus),
         ("sqs:SendMessage", str(queue)),
     }
