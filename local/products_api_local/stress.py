@@ -324,7 +324,13 @@ def _both_writes_fail(client: Any, products_table: str, times: int | None) -> It
 
 
 # name -> factory, called once in each client process. Another transport registers itself here.
-TRANSPORTS: dict[str, Callable[[], Transport]] = {"handler": HandlerTransport}
+def _http_transport() -> Transport:
+    from products_api_local.stress_http import HttpTransport  # imports this module: imported when first used
+
+    return HttpTransport()
+
+
+TRANSPORTS: dict[str, Callable[[], Transport]] = {"handler": HandlerTransport, "http": _http_transport}
 
 
 # --- the clients --------------------------------------------------------------------------------------------------
@@ -342,6 +348,8 @@ class Plan:
     transport: str = "handler"
     # share of requests with an injected fault (the handler transport only)
     fault_rate: float = 0.2
+    # the faults drawn from (None: all; over HTTP only the idempotency records' loss and expiry: stress_http)
+    faults: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -426,9 +434,10 @@ class _Client:
             headers["If-Match"] = f'"{self.seen_versions[product_id]}"'
         fault: str | None = None
         remaining_ms = 10_000
-        if self.plan.transport == "handler" and r.random() < self.plan.fault_rate:
+        if (self.plan.transport == "handler" or self.plan.faults) and r.random() < self.plan.fault_rate:
             fault = r.choice(
-                [
+                self.plan.faults
+                or [
                     "conflict",
                     "conflict_forever",
                     "throttle",
@@ -884,6 +893,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: a fresh one, printed)")
     parser.add_argument("--transport", choices=sorted(TRANSPORTS), default="handler")
     parser.add_argument("--endpoint", help="a running DynamoDB Local's URL (default: start one)")
+    parser.add_argument("--http", action="store_true", help="through the local runner over HTTP (see stress_http)")
+    parser.add_argument("--base-url", help="with --http and --endpoint: a running runner's URL (default: start one)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)  # noqa: S311
     print(
@@ -899,6 +910,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ProductsApi")
     # the handlers' request log lines would bury the report
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    if args.http or args.transport == "http":
+        from products_api_local.stress_http import main_http
+
+        return main_http(args, seed)
     with contextlib.ExitStack() as stack:
         endpoint = args.endpoint
         if endpoint is None:
