@@ -8,7 +8,7 @@ the mix and prints the count of each outcome and every violation; tests/test_his
 
 Clients reach the API through a transport: a callable taking a `Request` and returning an `Answer`. The default one
 calls the update function's `lambda_handler` in the client's process and injects the faults into its DynamoDB client;
-another transport (HTTP against the local runner, say) can be plugged in through `TRANSPORTS`.
+the "http" one (stress_http, `--http`) sends them to the local runner. Each is registered in `TRANSPORTS`.
 """
 
 from __future__ import annotations
