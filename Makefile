@@ -88,7 +88,7 @@ test: $(VENV)/.installed node_modules/.installed browser lint sam-validate sam-b
 bench: $(VENV)/.installed node_modules/.installed ## Print the performance figures
 	@$(VENV_BIN)/python -m products_api_local.bench
 
-stress: $(VENV)/.installed node_modules/.installed ## History checker: concurrent clients and faults on DynamoDB Local, counts of each outcome (ARGS="--duration 120 --processes 4")
+stress: $(VENV)/.installed node_modules/.installed ## History checker: concurrent clients and faults on DynamoDB Local, counts of each outcome (ARGS="--duration 120 --processes 4"; ARGS=--http: through the local runner)
 	@$(VENV_BIN)/python -m products_api_local.stress $(ARGS)
 
 # The Lambda runtime provides boto3 with botocore and botocore's own dependencies: aws-xray-sdk (Powertools' tracer

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ from products_api.core.settings import ChangesSettings, HistorySettings, load_se
 from products_api.history.recorder import EVENT_SOURCE, EventPublisher, ProductChangeRecorder, make_events_client
 from products_api.history.runtime import HistoryRuntime
 from products_api.history.store import HistoryStore
+from products_api.limits.meter import WriteMeter
+from products_api.limits.store import LimitsStore
 from products_api.products.runtime import Runtime
 from products_api_local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 from products_api_local.streams.reader import StreamReader, stream_arn
@@ -57,6 +60,8 @@ TABLE_ENV_VARS = {
     "HistoryTable": "HISTORY_TABLE_NAME",
     # the image functions'
     "ImageUploadsTable": "IMAGE_UPLOADS_TABLE_NAME",
+    # plans, rate windows and monthly counts: the writing functions', the usage route's and the meter's
+    "LimitsTable": "LIMITS_TABLE_NAME",
 }
 ENDPOINT_ENV_VAR = aws_isolation.ENDPOINT_ENV_VAR
 
@@ -244,9 +249,11 @@ def changes(
     # clients made as the container makes them (timeouts, retry mode), on this test's backend
     settings = read_settings(ChangesSettings)
     function_events = make_events_client(settings, boto3_session)
+    function_dynamodb = make_client(settings, boto3_session)
     recorder = ProductChangeRecorder(
-        HistoryStore(make_client(settings, boto3_session), settings.history_table_name),
+        HistoryStore(function_dynamodb, settings.history_table_name),
         EventPublisher(function_events, settings.event_bus_name),
+        WriteMeter(LimitsStore(function_dynamodb, settings.limits_table_name), time.time),
     )
     handler = changes_handler_module()
     monkeypatch.setattr(handler, "get_recorder", lambda: recorder)

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from products_api.api.handler import answer_errors, request_id, respond
+from products_api.api.handler import admit_write, answer_errors, request_id, respond
 from products_api.api.observability import logger, metrics, observed_request, traced
 from products_api.api.requests import parse_patch_request
 from products_api.products.runtime import get_runtime
@@ -25,6 +25,9 @@ def patch_product(product_id: str) -> Response[str]:
     principal = runtime.authenticator.authenticate(event.headers.get("authorization"), REQUIRED_SCOPE)
     logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
     request = parse_patch_request(event.raw_event, event.headers, product_id)
+    if request.patch.model_fields_set:
+        # `{}` writes nothing: it is neither limited nor counted, and costs no limiter call
+        admit_write(app, runtime.limiter, principal.company_id)
     outcome = runtime.patch_service.handle(principal, request, request_id(app))
     return respond(app, outcome)
 

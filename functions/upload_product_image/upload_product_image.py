@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from products_api.api.handler import answer_errors, request_id, respond
+from products_api.api.handler import admit_write, answer_errors, request_id, respond
 from products_api.api.observability import (
     IMAGE_APPENDED,
     UPLOAD_CREATED,
@@ -46,6 +46,7 @@ def upload_product_image(product_id: str) -> Response[str]:
     logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
     request = parse_direct_upload(event.raw_event, event.headers, product_id)
     logger.append_keys(image_format=request.info.format, image_bytes=len(request.image.data))
+    admit_write(app, runtime.limiter, principal.company_id)
     outcome = runtime.direct_uploads.handle(principal, request, request_id(app))
     return respond(app, outcome)
 
@@ -57,6 +58,8 @@ def create_image_upload(product_id: str) -> Response[str]:
     principal = runtime.authenticator.authenticate(event.headers.get("authorization"), REQUIRED_SCOPE)
     logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
     request = parse_create_upload(event.raw_event, product_id)
+    # a presigned upload is a write to come: it is limited here, when the client asks for it
+    admit_write(app, runtime.limiter, principal.company_id)
     return respond(app, runtime.uploads.create(principal, request))
 
 

@@ -69,6 +69,9 @@ from products_api.history.store import FieldChange, HistoryEntry, HistoryPage
 from products_api.images import service as image_service
 from products_api.images.multipart import IMAGE_PART, MAX_IMAGE_BYTES
 from products_api.images.requests import UploadResponse
+from products_api.limits.limiter import RateLimitState
+from products_api.limits.store import WINDOW_SECONDS
+from products_api.limits.usage import UsageResponse
 from products_api.products import service
 from products_api.products.fields import READ_ONLY_FIELDS
 from products_api.products.models import Product, ProductPatch
@@ -102,6 +105,13 @@ HANDLER_FOLDER = Path("functions") / "update_product"
 HANDLER_MODULE = "update_product"
 HISTORY_HANDLER_FOLDER = Path("functions") / "get_product_history"
 HISTORY_HANDLER_MODULE = "get_product_history"
+USAGE_PATH = "/api/v1/usage"
+USAGE_HANDLER_FOLDER = Path("functions") / "get_usage"
+USAGE_HANDLER_MODULE = "get_usage"
+USAGE_ERRORS: tuple[type[DomainError], ...] = (ValidationFailed, Unauthorized, InsufficientScope, StoreUnavailable)
+# Refused before the limiter runs: these answers carry no RateLimit fields.
+_BEFORE_THE_LIMITER = frozenset({400, 401, 403, 413, 415})
+_EXAMPLE_RATE = RateLimitState(limit=100, remaining=0, reset_seconds=27)
 
 # What the history route can answer besides 200 and 500; the update answers every other entry of the error table.
 HISTORY_ERRORS: tuple[type[DomainError], ...] = (
@@ -138,6 +148,8 @@ DIRECT_UPLOAD_ERRORS: tuple[type[DomainError], ...] = (
     api_errors.PayloadTooLarge,
     api_errors.UnsupportedMediaType,
     api_errors.IdempotencyKeyReused,
+    api_errors.RateLimited,
+    api_errors.QuotaExceeded,
     StoreUnavailable,
 )
 CREATE_UPLOAD_ERRORS: tuple[type[DomainError], ...] = (
@@ -148,6 +160,8 @@ CREATE_UPLOAD_ERRORS: tuple[type[DomainError], ...] = (
     InsufficientScope,
     ProductNotFound,
     api_errors.TooManyImages,
+    api_errors.RateLimited,
+    api_errors.QuotaExceeded,
     StoreUnavailable,
 )
 UPLOAD_STATUS_ERRORS: tuple[type[DomainError], ...] = (
@@ -176,6 +190,11 @@ TAGS: list[dict[str, str]] = [
         "name": "products",
         "description": "A company's products: change some of a product's fields (PATCH) and read the history of "
         "those changes (GET). Every operation needs a Bearer credential of the company that owns the product.",
+    },
+    {
+        "name": "usage",
+        "description": "The caller's company's metered writes, monthly quota and write rate. Writes over the rate "
+        "answer 429 `rate_limited`, over the quota 429 `quota_exceeded`: wait `Retry-After` seconds.",
     },
 ]
 # The project's licence (the LICENSE file at the root of the repository), by its SPDX identifier.
@@ -225,14 +244,7 @@ class _Reserved:
 
 # In the contract, not sent by the code yet. Documented so clients handle them from day one; an entry the code
 # already sends is an error (the test suite says so), so it cannot stay marked "not sent yet" by mistake.
-RESERVED: tuple[_Reserved, ...] = (
-    _Reserved(
-        429,
-        "rate_limited",
-        "the company's write rate is exceeded: retry after `Retry-After` seconds. Reserved: not sent yet.",
-        (("Retry-After", "1"), ("Content-Language", "en"), ("Vary", "Accept-Language")),
-    ),
-)
+RESERVED: tuple[_Reserved, ...] = ()
 
 # Header descriptions, by header and status. A header the code sends without a description here stops the generation.
 _HEADER_DOCS: dict[tuple[str, int], str] = {
@@ -253,7 +265,8 @@ _HEADER_DOCS: dict[tuple[str, int], str] = {
         "Seconds to wait before retrying; sent with `idempotency_in_progress` and `concurrent_update` (never with "
         "`duplicate_model`, which a retry does not change)."
     ),
-    ("Retry-After", 429): "Seconds to wait before retrying.",
+    ("Retry-After", 429): "Seconds to wait before retrying: the end of the rate window (`rate_limited`), the "
+    "start of the next month, UTC (`quota_exceeded`).",
     ("Retry-After", 503): "Seconds to wait before retrying.",
     # every error answers in the language the client's Accept-Language prefers (api/messages.py)
     **{
@@ -268,6 +281,19 @@ _HEADER_DOCS: dict[tuple[str, int], str] = {
         if status >= 400
     },
 }
+_RATE_LIMIT_DOCS = {
+    "RateLimit-Policy": (
+        "The company's write rate (draft-ietf-httpapi-ratelimit-headers): `q` writes per `w` seconds, in fixed "
+        "windows aligned on the minute. Absent when the rate is not limited (or the limiter could not be reached)."
+    ),
+    "RateLimit": (
+        "What is left of the rate (draft-ietf-httpapi-ratelimit-headers): `r` more writes in this window, which "
+        "ends in `t` seconds. Sent on every answer of a write that reached the limiter, whatever its status."
+    ),
+}
+for _status in (200, 201, 404, 409, 412, 422, 429, 500, 503):
+    for _name, _text in _RATE_LIMIT_DOCS.items():
+        _HEADER_DOCS[(_name, _status)] = _text
 _HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
     "ETag": {"type": "string", "pattern": '^"[0-9]+"$'},
     "Retry-After": {"type": "integer", "minimum": 0},
@@ -351,6 +377,11 @@ def handler_module() -> ModuleType:
     return _function_module(HANDLER_FOLDER, HANDLER_MODULE)
 
 
+def usage_handler_module() -> ModuleType:
+    """The usage function's module, imported from its folder as Lambda does."""
+    return _function_module(USAGE_HANDLER_FOLDER, USAGE_HANDLER_MODULE)
+
+
 def history_handler_module() -> ModuleType:
     """The history function's module, imported from its folder as Lambda does."""
     return _function_module(HISTORY_HANDLER_FOLDER, HISTORY_HANDLER_MODULE)
@@ -370,6 +401,7 @@ def handler_routes() -> list[tuple[str, str]]:
         history_handler_module(),
         images_handler_module(),
         openapi_reading.read_handler_module(),
+        usage_handler_module(),
     ):
         paths = module.app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True).get("paths") or {}
         routes += [(path, method) for path, item in paths.items() for method in item if method in methods]
@@ -406,6 +438,7 @@ def component_schemas() -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
         (HistoryResponse, "serialization"),
         (UploadResponse, "serialization"),
         (ProductListResponse, "serialization"),
+        (UsageResponse, "serialization"),
         (ErrorResponse, "serialization"),
     ]
     refs, definitions = models_json_schema(models, by_alias=True, ref_template=SCHEMA_REF)
@@ -492,6 +525,12 @@ def _sample_errors(scope: str, error_types: Sequence[type[DomainError]]) -> list
         InsufficientScope: [InsufficientScope(scope)],
         # with the current version when the product exists, without when If-Match itself is malformed
         PreconditionFailed: [PreconditionFailed("sample", current_etag='"4"'), PreconditionFailed("sample")],
+        api_errors.RateLimited: [api_errors.RateLimited(_EXAMPLE_RATE.reset_seconds, _EXAMPLE_RATE.headers())],
+        # a company with an unlimited rate gets no RateLimit fields with it
+        api_errors.QuotaExceeded: [
+            api_errors.QuotaExceeded(2_419_200, RateLimitState(100, 63, 27).headers()),
+            api_errors.QuotaExceeded(2_419_200, {}),
+        ],
     }
     samples: list[Exception] = []
     for error_type in catalogue.ERRORS:
@@ -843,6 +882,63 @@ def _history_ok_response(history_ref: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _with_rate_limit_fields(responses: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A write operation's responses, each answered after the limiter ran also documenting the RateLimit fields
+    (optional: absent when the company's rate is unlimited). The 429s already list them from their samples.
+    """
+    documented: dict[str, dict[str, Any]] = {}
+    for status, response in responses.items():
+        if int(status) in _BEFORE_THE_LIMITER:
+            documented[status] = response
+            continue
+        headers = dict(response.get("headers") or {})
+        for name, value in _EXAMPLE_RATE.headers().items():
+            headers.setdefault(name, _header(name, int(status), value, required=False))
+        documented[status] = {**response, "headers": headers}
+    return documented
+
+
+def _usage_operation(read_scope: str, refs: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    example = UsageResponse.model_validate(
+        {"month": "2026-05", "writes": 1234, "quota": 50000, "rate": {"limit": 100, "windowSeconds": WINDOW_SECONDS}}
+    )
+    return {
+        "tags": ["usage"],
+        "summary": "Read the company's write usage this month, its quota and its rate",
+        "description": "Every applied write (a new `version` of a product, by PATCH or an image append) counts once "
+        "toward the caller's company's month (UTC); idempotent replays, `{}` and refused requests do not. The count "
+        "comes from the products table's stream, so the newest writes may take a moment to show (and the quota, "
+        "checked against the same count, lags by as much). Takes no query parameter (400 `validation_error`).",
+        "operationId": "getUsage",
+        "security": [{SECURITY_SCHEME: [read_scope]}],
+        "responses": {
+            "200": {
+                "description": "This month's writes, the monthly quota (`null`: none) and the write rate (`null`: "
+                "not limited).",
+                "headers": {
+                    "Cache-Control": {
+                        "description": "`no-store`: the count grows with every write.",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                },
+                "content": {
+                    "application/json": {"schema": refs["UsageResponse"], "example": json.loads(example.to_json())}
+                },
+            },
+            **error_responses(
+                read_scope,
+                refs["ErrorResponse"],
+                USAGE_ERRORS,
+                idempotent=False,
+                reserved_codes=(),
+                meanings={"validation_error": "the route takes no query parameter; `details` names each one sent."},
+                validation_example=[FieldProblem(field="month", message="unknown query parameter")],
+            ),
+        },
+    }
+
+
 def build_document() -> dict[str, Any]:
     """The whole document, deterministically: built in a fixed order from the code, template.yaml and this module."""
     check_routes(
@@ -853,12 +949,15 @@ def build_document() -> dict[str, Any]:
             (UPLOADS_PATH, "post"),
             (UPLOAD_PATH, "get"),
             *openapi_reading.ROUTES,
+            (USAGE_PATH, "get"),
         ]
     )
     scope = str(handler_module().REQUIRED_SCOPE)
     read_scope = str(history_handler_module().REQUIRED_SCOPE)
     refs, schemas = component_schemas()
-    responses = {"200": _ok_response(refs["ProductResponse"]), **error_responses(scope, refs["ErrorResponse"])}
+    responses = _with_rate_limit_fields(
+        {"200": _ok_response(refs["ProductResponse"]), **error_responses(scope, refs["ErrorResponse"])}
+    )
     history_responses = {
         "200": _history_ok_response(refs["HistoryResponse"]),
         **error_responses(
@@ -927,6 +1026,7 @@ def build_document() -> dict[str, Any]:
                 }
             },
             **_image_paths(scope, read_scope, refs),
+            USAGE_PATH: {"get": _usage_operation(read_scope, refs)},
         },
         "components": {
             "schemas": schemas,
@@ -1076,10 +1176,9 @@ def _image_paths(scope: str, read_scope: str, refs: Mapping[str, dict[str, Any]]
                         }
                     },
                 },
-                "responses": {
-                    "200": product_ok,
-                    **error_responses(scope, error_ref, DIRECT_UPLOAD_ERRORS, reserved_codes=()),
-                },
+                "responses": _with_rate_limit_fields(
+                    {"200": product_ok, **error_responses(scope, error_ref, DIRECT_UPLOAD_ERRORS, reserved_codes=())}
+                ),
             }
         },
         UPLOADS_PATH: {
@@ -1091,10 +1190,12 @@ def _image_paths(scope: str, read_scope: str, refs: Mapping[str, dict[str, Any]]
                 "operationId": "createProductImageUpload",
                 "security": [{SECURITY_SCHEME: [scope]}],
                 "parameters": [_id_parameter()],
-                "responses": {
-                    "201": created,
-                    **error_responses(scope, error_ref, CREATE_UPLOAD_ERRORS, idempotent=False, reserved_codes=()),
-                },
+                "responses": _with_rate_limit_fields(
+                    {
+                        "201": created,
+                        **error_responses(scope, error_ref, CREATE_UPLOAD_ERRORS, idempotent=False, reserved_codes=()),
+                    }
+                ),
             }
         },
         UPLOAD_PATH: {

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import pytest
+from limits_support import limited_api
 from support import EVENT_PRODUCT_ID, Api
 
 
@@ -33,21 +35,37 @@ def warm_api(api: Api) -> Api:
     return api
 
 
-@pytest.mark.parametrize(
-    ("body", "expected"),
-    [
-        ({"name": "x", "imageUrls": []}, ["UpdateItem"]),
-        # the read-back after the transaction answers the rename's own version (a rename no longer requires the
-        # version it read, so the answer is not known before it)
-        ({"model": "NEW", "name": "x"}, ["GetItem", "TransactWriteItems", "GetItem"]),
-        ({"model": "old"}, ["GetItem", "UpdateItem"]),
-        ({}, ["GetItem"]),
-    ],
-)
+REQUEST_KINDS = [
+    ({"name": "x", "imageUrls": []}, ["UpdateItem"]),
+    # the read-back after the transaction answers the rename's own version (a rename no longer requires the
+    # version it read, so the answer is not known before it)
+    ({"model": "NEW", "name": "x"}, ["GetItem", "TransactWriteItems", "GetItem"]),
+    ({"model": "old"}, ["GetItem", "UpdateItem"]),
+    ({}, ["GetItem"]),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), REQUEST_KINDS)
 def test_calls_per_request_kind(warm_api: Api, body: dict[str, Any], expected: list[str]) -> None:
     with counting(warm_api) as calls:
         assert warm_api.patch(EVENT_PRODUCT_ID, body).status == 200
     assert calls == expected
+
+
+@pytest.mark.parametrize(("body", "expected"), REQUEST_KINDS)
+def test_the_write_rate_adds_exactly_its_one_call(
+    table_env: dict[str, str],
+    boto3_session: boto3.Session,
+    monkeypatch: pytest.MonkeyPatch,
+    body: dict[str, Any],
+    expected: list[str],
+) -> None:
+    limited = limited_api(monkeypatch, boto3_session, 100)
+    assert limited.patch(EVENT_PRODUCT_ID, {}).status == 200  # caches the credential
+    with counting(limited) as calls:
+        assert limited.patch(EVENT_PRODUCT_ID, body).status == 200
+    # the counter's conditional UpdateItem first; `{}` writes nothing and is not limited
+    assert calls == (["UpdateItem", *expected] if body else expected)
 
 
 def test_first_request_with_a_key_then_its_replay(warm_api: Api) -> None:

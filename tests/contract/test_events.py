@@ -19,6 +19,8 @@ EXPECTED_STATUS = {
 }
 # GET .../history events (sam local invoke GetProductHistoryFunction -e ...)
 HISTORY_EVENTS = ("get_product_history",)
+# GET /api/v1/usage (GetUsageFunction), run in tests/contract/test_metering.py
+USAGE_EVENTS = ("get_usage",)
 # the image routes' events (ProductImagesFunction), run in tests/test_images_routes.py
 IMAGE_EVENTS = ("upload_product_image", "create_image_upload", "get_image_upload")
 # S3 notifications for IngestProductImageFunction, run in tests/test_images_routes.py
@@ -33,6 +35,7 @@ ROUTE_KEYS = {
     "POST /api/v1/products/{id}/images",
     "POST /api/v1/products/{id}/images/uploads",
     "GET /api/v1/products/{id}/images/uploads/{uploadId}",
+    "GET /api/v1/usage",
 }
 # DynamoDB stream events for ProductChangesFunction (`sam local invoke ProductChangesFunction -e ...`).
 STREAM_EVENTS = ("product_changes_rename",)
@@ -51,10 +54,10 @@ STREAM_DYNAMODB_KEYS = {
 
 def test_every_event_file_is_covered() -> None:
     assert sorted(path.stem for path in EVENTS.glob("*.json")) == sorted(
-        [*EXPECTED_STATUS, *HISTORY_EVENTS, *STREAM_EVENTS, *IMAGE_EVENTS, *S3_EVENTS, *READ_EVENTS]
+        [*EXPECTED_STATUS, *HISTORY_EVENTS, *STREAM_EVENTS, *IMAGE_EVENTS, *S3_EVENTS, *READ_EVENTS, *USAGE_EVENTS]
     )
     assert sorted(path.stem for path in http_event_files()) == sorted(
-        [*EXPECTED_STATUS, *HISTORY_EVENTS, *IMAGE_EVENTS, *READ_EVENTS]
+        [*EXPECTED_STATUS, *HISTORY_EVENTS, *IMAGE_EVENTS, *READ_EVENTS, *USAGE_EVENTS]
     )
 
 

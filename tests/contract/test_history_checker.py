@@ -34,6 +34,8 @@ def test_concurrent_clients_with_faults_leave_a_true_history(
     assert statuses[200] > 50 and statuses[400] > 0 and statuses[409] > 0 and statuses[412] > 0
     assert statuses[503] > 0 and statuses[None] > 0
     assert report.faults["lost_record"] > 0 and report.faults["expired_record"] > 0
+    # rate-limited requests ran among the others (and, by the checks, left no trace)
+    assert report.faults["rate_limited"] > 0 and statuses[429] > 0
 
     # the stream function, run over the same stream, records exactly the versions the checker accounted for
     changes.deliver()

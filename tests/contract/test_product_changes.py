@@ -304,13 +304,15 @@ def test_same_value(left: Any, right: Any, same: bool) -> None:
 
 
 def test_the_stream_function_reads_only_its_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in ("HISTORY_TABLE_NAME", "EVENT_BUS_NAME", "PRODUCTS_TABLE_NAME"):
+    for variable in ("HISTORY_TABLE_NAME", "EVENT_BUS_NAME", "LIMITS_TABLE_NAME", "PRODUCTS_TABLE_NAME"):
         monkeypatch.delenv(variable, raising=False)
     with pytest.raises(ConfigurationError) as refused:
         read_settings(ChangesSettings)
     assert "HISTORY_TABLE_NAME" in str(refused.value)
     assert "EVENT_BUS_NAME" in str(refused.value)
+    assert "LIMITS_TABLE_NAME" in str(refused.value)  # the meter's
     # the API's tables are none of its business
     monkeypatch.setenv("HISTORY_TABLE_NAME", "HistoryTable")
     monkeypatch.setenv("EVENT_BUS_NAME", "products-api-local-products")
+    monkeypatch.setenv("LIMITS_TABLE_NAME", "LimitsTable")
     assert read_settings(ChangesSettings).history_table_name == "HistoryTable"

@@ -250,5 +250,8 @@ def test_every_function_holds_botocore_debug_logs_back(
         )
         HistoryRuntime.build(settings, boto3_session.client("dynamodb", region_name="eu-west-1"))
     else:
-        build_recorder(ChangesSettings(history_table_name="history", event_bus_name="bus"), boto3_session)
+        build_recorder(
+            ChangesSettings(history_table_name="history", limits_table_name="limits", event_bus_name="bus"),
+            boto3_session,
+        )
     assert botocore_logger.level == logging.WARNING

@@ -36,6 +36,7 @@ FUNCTIONS = {
     "DocsFunction": "docs_page",
     "ProductImagesFunction": "upload_product_image",
     "IngestProductImageFunction": "ingest_product_image",
+    "GetUsageFunction": "get_usage",
 }
 # The layers a function has besides SharedLayer.
 DOCS_LAYERS = {"DocsFunction": [{"Ref": "DocsSiteLayer"}, {"Ref": "SwaggerUiLayer"}]}

@@ -29,6 +29,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from local_runner import Banner, running
+from products_api.limits.store import LimitsStore
 from products_api.products.models import NewProduct
 from products_api.products.store import ProductStore
 from products_api_local.cli import import_products
@@ -177,6 +178,11 @@ def fuzz_run(boto3_session: boto3.Session) -> Iterator[FuzzRun]:
         products = ProductStore(client, local_table_names(load_template())["ProductsTable"])
         other = {"name": "Fuzzing collision target", "model": OTHER_MODEL, "sourceLocale": "en"}
         import_products(products, DEMO_COMPANY, [NewProduct.model_validate(other)])
+        # the fuzzing sends hundreds of writes a minute: the demo company's own rate is unlimited (0), or most cases
+        # would answer 429 before reaching the update
+        LimitsStore(client, local_table_names(load_template())["LimitsTable"]).set_plan(
+            DEMO_COMPANY, rate=0, quota=None, clear_rate=False, clear_quota=False
+        )
         yield FuzzRun(banner)
 
 

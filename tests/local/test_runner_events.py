@@ -208,11 +208,12 @@ def test_template_routes() -> None:
     assert ROUTES.routes == [
         Route("PATCH", "/api/v1/products/{id}", "UpdateProductFunction"),
         Route("GET", "/api/v1/products/{id}/history", "GetProductHistoryFunction"),
+        Route("GET", "/api/v1/usage", "GetUsageFunction"),
+        Route("GET", "/api/v1/products/{id}", "GetProductsFunction"),
+        Route("GET", "/api/v1/products", "GetProductsFunction"),
         Route("POST", "/api/v1/products/{id}/images", "ProductImagesFunction"),
         Route("POST", "/api/v1/products/{id}/images/uploads", "ProductImagesFunction"),
         Route("GET", "/api/v1/products/{id}/images/uploads/{uploadId}", "ProductImagesFunction"),
-        Route("GET", "/api/v1/products/{id}", "GetProductsFunction"),
-        Route("GET", "/api/v1/products", "GetProductsFunction"),
     ]
 
 

@@ -80,6 +80,8 @@ def test_function_environment_resolves_to_local_tables_and_parameter_defaults() 
         "IDEMPOTENCY_TABLE_NAME": "IdempotencyTable",
         "CREDENTIALS_TABLE_NAME": "CredentialsTable",
         "CREDENTIAL_CACHE_SECONDS": "60",
+        "LIMITS_TABLE_NAME": "LimitsTable",
+        "WRITE_RATE_PER_MINUTE": "100",  # the parameter's default
         "POWERTOOLS_SERVICE_NAME": "products-api",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",

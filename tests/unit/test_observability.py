@@ -296,6 +296,7 @@ def test_every_error_code_counts_under_a_declared_metric() -> None:
         "ImageAppended",
         "UploadCreated",
         "UploadRead",
+        "UsageRead",
     } == set(observability.OUTCOME_METRICS)
     assert len(set(observability.OUTCOME_METRICS)) == len(observability.OUTCOME_METRICS)
     assert observability.outcome_metric(409, "duplicate_model", replayed=False) == "ModelConflict"

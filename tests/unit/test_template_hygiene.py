@@ -16,6 +16,7 @@ from products_api.core.settings import (
     HistorySettings,
     ReadSettings,
     Settings,
+    UsageSettings,
 )
 from products_api.images.settings import ImagesSettings, IngestSettings
 from products_api_local.template.document import project_root
@@ -33,6 +34,7 @@ FUNCTION_SETTINGS: dict[str, type[DynamoDBClientSettings]] = {
     "ProductImagesFunction": ImagesSettings,
     "IngestProductImageFunction": IngestSettings,
     "GetProductsFunction": ReadSettings,
+    "GetUsageFunction": UsageSettings,
 }
 # Functions that read no settings (the optional /docs page serves files only); they still log with retention.
 FUNCTIONS_WITHOUT_SETTINGS = {"DocsFunction"}
@@ -42,6 +44,7 @@ TABLE_STORES = {
     "ProductsTable": "ProductStore",
     "CredentialsTable": "CredentialStore",
     "HistoryTable": "HistoryStore",
+    "LimitsTable": "LimitsStore",
 }
 # Items of a TransactWriteItems call: IAM authorises each through the single-item action.
 TRANSACTION_ITEM_ACTIONS = {

@@ -167,6 +167,7 @@ def test_the_role_holds_what_the_function_and_its_event_source_use(cfn_template:
         for resource in _as_list(statement["Resource"])
     }
     history = str({"Fn::GetAtt": ["HistoryTable", "Arn"]})
+    limits = str({"Fn::GetAtt": ["LimitsTable", "Arn"]})
     bus = str({"Fn::GetAtt": ["ProductEventsBus", "Arn"]})
     queue = {"Fn::GetAtt": ["ProductChangesDeadLetterQueue", "Arn"]}
     assert granted == {
@@ -174,6 +175,9 @@ def test_the_role_holds_what_the_function_and_its_event_source_use(cfn_template:
         (LIST_STREAMS, "*"),
         ("dynamodb:PutItem", history),
         ("dynamodb:UpdateItem", history),
+        # the meter's TransactWriteItems: a marker put and the month's ADD
+        ("dynamodb:PutItem", limits),
+        ("dynamodb:UpdateItem", limits),
         ("events:PutEvents", bus),
         ("sqs:SendMessage", str(queue)),
     }
@@ -231,3 +235,59 @@ def test_the_minimum_check_sees_a_missing_action(cfn_template: dict[str, Any]) -
         {"PolicyName": "p", "PolicyDocument": {"Statement": without}}]}}}}  # fmt: skip
     assert LIST_STREAMS not in _actions_granted_to(template, ROLE, "*")
     assert LIST_STREAMS in _actions_granted_to(cfn_template, ROLE, "*")
+
+
+# --- the image functions: each S3 grant names the bucket prefix it serves -----------------------------------------
+
+# function -> (action, prefix) pairs it may use on the images bucket; anything else is a grant too many.
+IMAGE_GRANTS = {
+    "ProductImagesFunction": {
+        ("s3:PutObject", "images/*"),
+        ("s3:DeleteObject", "images/*"),
+        # a presigned POST acts with the signer's rights
+        ("s3:PutObject", "uploads/*"),
+    },
+    "IngestProductImageFunction": {
+        ("s3:GetObject", "uploads/*"),
+        ("s3:DeleteObject", "uploads/*"),
+        ("s3:PutObject", "images/*"),
+        ("s3:DeleteObject", "images/*"),
+        # listing, for a 404 rather than a 403 on a file already gone, under uploads/ only
+        ("s3:ListBucket", "uploads/*"),
+    },
+}
+
+
+def _sub_text(resource: Any) -> str:
+    sub = resource["Fn::Sub"]
+    return str(sub[0] if isinstance(sub, list) else sub)
+
+
+def _s3_grants(cfn_template: dict[str, Any], function: str) -> set[tuple[str, str]]:
+    grants: set[tuple[str, str]] = set()
+    for policy in cfn_template["Resources"][function]["Properties"].get("Policies", []):
+        for statement in policy.get("Statement", []):
+            actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            for action in (action for action in actions if action.startswith("s3:")):
+                assert statement["Effect"] == "Allow" and "*" not in action, statement
+                resource = _sub_text(statement["Resource"])
+                if action == "s3:ListBucket":
+                    # the bucket itself, narrowed by the listed prefix
+                    assert not resource.endswith("/*"), statement
+                    grants.add((action, statement["Condition"]["StringLike"]["s3:prefix"]))
+                else:
+                    bucket, _, prefix = resource.partition("/")
+                    assert bucket.endswith(("${ImagesBucket.Arn}", "products-images-${StackUuid}")), statement
+                    grants.add((action, prefix))
+    return grants
+
+
+@pytest.mark.parametrize("function", sorted(IMAGE_GRANTS))
+def test_image_functions_hold_only_the_bucket_prefixes_they_use(cfn_template: dict[str, Any], function: str) -> None:
+    assert _s3_grants(cfn_template, function) == IMAGE_GRANTS[function]
+
+
+def test_no_other_function_touches_the_images_bucket(cfn_template: dict[str, Any]) -> None:
+    for name, resource in cfn_template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function" and name not in IMAGE_GRANTS:
+            assert not _s3_grants(cfn_template, name), name

@@ -179,3 +179,25 @@ class TooManyImages(DomainError):
 
 class UploadNotFound(DomainError):
     """No upload with this id for this product of the caller's company."""
+
+
+# --- rate limits and metering ------------------------------------------------------------------
+
+
+class RateLimited(DomainError):
+    """The company's writes in the current window reached its rate: nothing was written."""
+
+    def __init__(self, retry_after_seconds: int, headers: dict[str, str]) -> None:
+        super().__init__("the company's write rate is exceeded")
+        self.retry_after_seconds = retry_after_seconds
+        # the RateLimit fields of the refusal
+        self.headers = headers
+
+
+class QuotaExceeded(DomainError):
+    """The company's metered writes this month reached its plan's quota: nothing was written."""
+
+    def __init__(self, retry_after_seconds: int, headers: dict[str, str]) -> None:
+        super().__init__("the company's writes this month reached its plan's quota")
+        self.retry_after_seconds = retry_after_seconds
+        self.headers = headers

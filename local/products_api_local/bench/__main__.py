@@ -22,6 +22,7 @@ from pathlib import Path
 
 from products_api_local.bench.cold import ColdResult, measure_cold_import
 from products_api_local.bench.cost import report_cost
+from products_api_local.bench.limiter import measure_limiter, report_limiter
 from products_api_local.bench.load import LoadResult, RunnerUnavailable, run_load
 from products_api_local.bench.options import Options, options_from
 from products_api_local.bench.stats import Spread, heading, percentile, table, verdict
@@ -238,6 +239,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         worst = max(Spread.of(result.round_ratios).median for result in results.values())
         summary.append(["warm p50 ratio (worst kind)", f"{worst:.3f}", f"<= {TARGET_WARM_RATIO}", verdict(warm_met)])
         report_memory(measure_memory(bench, options.memory_requests))
+        limiter = measure_limiter(bench, options.iterations)
+        report_limiter(limiter)
+        summary.append(
+            [
+                "write rate limiter (calls, p50 ms added)",
+                f"+{len(limiter.calls_on) - len(limiter.calls_off)}, "
+                f"{percentile(limiter.on_ms, 0.5) - percentile(limiter.off_ms, 0.5):+.2f}",
+                "+1 call",
+                verdict(len(limiter.calls_on) - len(limiter.calls_off) == 1),
+            ]
+        )
         summary += report_targets(
             measure_warm_overhead(bench, options.rounds * options.iterations),
             measure_cold_against_former(bench.environment, options.cold_runs),

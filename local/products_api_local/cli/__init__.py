@@ -21,6 +21,7 @@ from products_api_local.cli.products_import import (
     write_products,
 )
 from products_api_local.cli.targets import (
+    LIMITS_OUTPUT,
     LOCAL_DATA_DIR,
     LOCAL_TABLES,
     STACK_OUTPUTS,
@@ -33,6 +34,7 @@ from products_api_local.cli.targets import (
 )
 
 __all__ = [
+    "LIMITS_OUTPUT",
     "LOCAL_DATA_DIR",
     "LOCAL_TABLES",
     "STACK_OUTPUTS",

@@ -17,6 +17,7 @@ from products_api.errors import DomainError, StoreUnavailable
 from products_api.products.models import NewProduct
 from products_api.products.store import ProductStore
 
+from products_api_local.cli.limits import add_limits_parser, limits_command
 from products_api_local.cli.products_import import read_products_file, write_products
 from products_api_local.cli.targets import LOCAL_DATA_DIR, CliError, Target, resolve_target
 
@@ -124,6 +125,9 @@ def run(arguments: argparse.Namespace, target: Target) -> int:
         print(f"revoked {revoked.credential_id} of company {revoked.company_id}", file=sys.stderr)
         return 0
 
+    if arguments.group == "limits":
+        return limits_command(arguments, target)
+
     products: list[NewProduct] = arguments.products
 
     def echo(ids: list[str]) -> None:
@@ -181,6 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     which = revoke.add_mutually_exclusive_group(required=True)
     which.add_argument("credential_id", nargs="?", metavar="CREDENTIAL_ID", help="as `credentials list` shows it")
     which.add_argument("--token-file", metavar="FILE", help="read the token from FILE ('-' for stdin)")
+
+    add_limits_parser(groups, company_id)
 
     products = groups.add_parser("products", help="import products")
     product_commands = products.add_subparsers(dest="command", required=True)

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 # The stack outputs naming the tables the CLI uses (template.yaml, Outputs).
 STACK_OUTPUTS = {"products": "ProductsTableName", "credentials": "CredentialsTableName"}
 # The local runner names each table after its logical id (template.yaml has no TableName).
-LOCAL_TABLES = {"products": "ProductsTable", "credentials": "CredentialsTable"}
+LOCAL_TABLES = {"products": "ProductsTable", "credentials": "CredentialsTable", "limits": "LimitsTable"}
+LIMITS_OUTPUT = "LimitsTableName"
 LOCAL_DATA_DIR = ".dynamodb"
 
 
@@ -41,6 +42,8 @@ class Target:
     where: str
     # the DynamoDB Local of `make serve`
     local: bool = False
+    # company plans and counts (None: a stack deployed before the limits table existed)
+    limits_table: str | None = None
 
 
 # --- finding the database -------------------------------------------------------------------------------------------
@@ -78,6 +81,7 @@ def stack_target(stack: str, region: str | None, session: boto3.Session | None =
         products_table=outputs[STACK_OUTPUTS["products"]],
         credentials_table=outputs[STACK_OUTPUTS["credentials"]],
         where=f"stack {stack} ({session.region_name})",
+        limits_table=outputs.get(LIMITS_OUTPUT) or None,
     )
 
 
@@ -95,7 +99,13 @@ def environment_target() -> Target | None:
     session = boto3.Session()
     if session.region_name is None:
         raise CliError("no AWS region: set AWS_REGION, or use --stack NAME --region REGION")
-    return Target(_client(session), products, credentials, f"DynamoDB at {endpoint or 'AWS'} (environment)")
+    return Target(
+        _client(session),
+        products,
+        credentials,
+        f"DynamoDB at {endpoint or 'AWS'} (environment)",
+        limits_table=os.environ.get("LIMITS_TABLE_NAME") or None,
+    )
 
 
 def local_target(data_dir: Path | None = None) -> Target:
@@ -124,6 +134,7 @@ def local_target(data_dir: Path | None = None) -> Target:
         LOCAL_TABLES["credentials"],
         f"DynamoDB Local at {endpoint_url} (make serve)",
         local=True,
+        limits_table=LOCAL_TABLES["limits"],
     )
 
 

@@ -9,13 +9,21 @@ tests/contract/test_history_checker.py runs a short one.
 
 Clients reach the API through a transport: a callable taking a `Request` and returning an `Answer`. The default one
 calls the update function's `lambda_handler` in the client's process and injects the faults into its DynamoDB client;
-another transport (HTTP against the local runner, say) can be plugged in through `TRANSPORTS`.
+the "http" one (stress/over_http.py, `--http`) sends them to the local runner. Each is registered in `TRANSPORTS`.
 """
 
 from products_api_local.stress.checker import Report, check
 from products_api_local.stress.cli import Setup, main, prepare, run, stream_records, table_items
 from products_api_local.stress.clients import Entry, Plan, run_clients
-from products_api_local.stress.constants import API_FIELDS, COMPANY, KEPT_CODES, REGION, TABLE_ENV_VARS, TOKEN
+from products_api_local.stress.constants import (
+    API_FIELDS,
+    COMPANY,
+    KEPT_CODES,
+    REGION,
+    TABLE_ENV_VARS,
+    TOKEN,
+    WRITE_RATE_PER_MINUTE,
+)
 from products_api_local.stress.faults import InvocationLost, conflict_response, error_response, failing, write_then_die
 from products_api_local.stress.transports import TRANSPORTS, Answer, HandlerTransport, Request, Transport
 
@@ -27,6 +35,7 @@ __all__ = [
     "TABLE_ENV_VARS",
     "TOKEN",
     "TRANSPORTS",
+    "WRITE_RATE_PER_MINUTE",
     "Answer",
     "Entry",
     "HandlerTransport",

@@ -212,6 +212,10 @@ def check(entries: list[Entry], stream_records: list[dict[str, Any]], final_item
         status = entry.answer.status
         if status is not None and status >= 500 and not (status == 503 and entry.request.fault == "throttle"):
             violations.append(f"{entry.ident}: {status} {entry.answer.code} (fault injected: {entry.request.fault})")
+        limited = entry.request.fault == "rate_limited" and entry.request.kind not in {"empty", "invalid"}
+        if limited and (status, entry.answer.code) != (429, "rate_limited"):
+            # `{}` skips the limiter and an invalid body is refused before it; any other write meets the refusal
+            violations.append(f"{entry.ident}: the limiter refused it, yet it answered {status} {entry.answer.code}")
         if entry.request.fault == "conflict" and status == 409 and entry.answer.code == "concurrent_update":
             violations.append(f"{entry.ident}: two conflicts should be retried through, got concurrent_update")
 

@@ -23,7 +23,7 @@ from products_api.products.store import ProductStore
 from products_api_local.streams.reader import StreamReader, stream_arn
 from products_api_local.stress.checker import Report, check
 from products_api_local.stress.clients import Plan, run_clients
-from products_api_local.stress.constants import COMPANY, REGION, TABLE_ENV_VARS, TOKEN
+from products_api_local.stress.constants import COMPANY, REGION, TABLE_ENV_VARS, TOKEN, WRITE_RATE_PER_MINUTE
 from products_api_local.stress.transports import TRANSPORTS
 from products_api_local.template.document import load_template
 from products_api_local.template.tables import create_tables, table_definitions
@@ -48,6 +48,7 @@ class Setup:
     def environment(self) -> dict[str, str]:
         variables = {TABLE_ENV_VARS[logical_id]: name for logical_id, name in self.table_names.items()}
         variables["AWS_ENDPOINT_URL_DYNAMODB"] = self.endpoint_url
+        variables["WRITE_RATE_PER_MINUTE"] = WRITE_RATE_PER_MINUTE
         return variables
 
     def client(self) -> DynamoDBClient:
@@ -149,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: a fresh one, printed)")
     parser.add_argument("--transport", choices=sorted(TRANSPORTS), default="handler")
     parser.add_argument("--endpoint", help="a running DynamoDB Local's URL (default: start one)")
+    parser.add_argument(
+        "--http", action="store_true", help="through the local runner over HTTP (see stress/over_http.py)"
+    )
+    parser.add_argument("--base-url", help="with --http and --endpoint: a running runner's URL (default: start one)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)  # noqa: S311
     print(
@@ -164,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ProductsApi")
     # the handlers' request log lines would bury the report
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    if args.http or args.transport == "http":
+        from products_api_local.stress.over_http import main_http
+
+        return main_http(args, seed)
     with contextlib.ExitStack() as stack:
         endpoint = args.endpoint
         if endpoint is None:

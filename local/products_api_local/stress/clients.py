@@ -40,6 +40,8 @@ class Plan:
     transport: str = "handler"
     # share of requests with an injected fault (the handler transport only)
     fault_rate: float = 0.2
+    # the faults drawn from (None: all; over HTTP only the idempotency records' loss and expiry: stress/over_http.py)
+    faults: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -124,9 +126,18 @@ class _Client:
             headers["If-Match"] = f'"{self.seen_versions[product_id]}"'
         fault: str | None = None
         remaining_ms = 10_000
-        if self.plan.transport == "handler" and r.random() < self.plan.fault_rate:
+        if (self.plan.transport == "handler" or self.plan.faults) and r.random() < self.plan.fault_rate:
             fault = r.choice(
-                ["conflict", "conflict_forever", "throttle", "write_then_die", "lost_record", "expired_record"]
+                self.plan.faults
+                or [
+                    "conflict",
+                    "conflict_forever",
+                    "throttle",
+                    "write_then_die",
+                    "lost_record",
+                    "expired_record",
+                    "rate_limited",
+                ]
             )
         if fault == "conflict_forever":
             remaining_ms = 2300  # a few hundred milliseconds of retries before 409 concurrent_update

@@ -11,7 +11,11 @@ TABLE_ENV_VARS = {
     "IdempotencyTable": "IDEMPOTENCY_TABLE_NAME",
     "CredentialsTable": "CREDENTIALS_TABLE_NAME",
     "HistoryTable": "HISTORY_TABLE_NAME",
+    "LimitsTable": "LIMITS_TABLE_NAME",
 }
+# The write rate is on (every write pays the limiter's call) but never reached by itself: the `rate_limited` fault
+# refuses chosen requests, so a refusal lands between other clients' writes and must leave no trace.
+WRITE_RATE_PER_MINUTE = "1000000"
 # Kept for replay by the contract: a repeat with the same key must answer exactly this again.
 KEPT_CODES = frozenset({None, "not_found", "duplicate_model", "precondition_failed"})
 API_FIELDS = ("name", "model", "description", "defaultFieldValues", "imageUrls", "status", "sourceLocale")

@@ -136,6 +136,15 @@ class HandlerTransport:
             )
         if fault == "write_then_die":
             return write_then_die(self.client, frozenset({"UpdateItem", "TransactWriteItems"}), products)
+        if fault == "rate_limited" and self.settings.limits_table_name is not None:
+            # the limiter's counter write fails its condition, as when the window is full: 429 before any write
+            return failing(
+                self.client,
+                "UpdateItem",
+                lambda: error_response(400, "ConditionalCheckFailedException"),
+                table=self.settings.limits_table_name,
+                times=1,
+            )
         return contextlib.nullcontext()
 
 
@@ -156,4 +165,10 @@ def _both_writes_fail(client: Any, products_table: str, times: int | None) -> It
 
 
 # name -> factory, called once in each client process. Another transport registers itself here.
-TRANSPORTS: dict[str, Callable[[], Transport]] = {"handler": HandlerTransport}
+def _http_transport() -> Transport:
+    from products_api_local.stress.over_http import HttpTransport  # imports this module: imported when first used
+
+    return HttpTransport()
+
+
+TRANSPORTS: dict[str, Callable[[], Transport]] = {"handler": HandlerTransport, "http": _http_transport}

@@ -28,6 +28,8 @@ from products_api.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     ProductNotFound,
+    QuotaExceeded,
+    RateLimited,
     StoreUnavailable,
     TooManyImages,
     Unauthorized,
@@ -49,6 +51,8 @@ CONCURRENT_UPDATE = "ConcurrentUpdate"  # 409 concurrent_update: contention outl
 UNAVAILABLE = "Unavailable"  # 503: DynamoDB unavailable (throttled, unreachable); nothing written
 INTERNAL_ERROR = "InternalError"  # 500: a bug
 TOO_MANY_IMAGES = "TooManyImages"  # 409 too_many_images
+RATE_LIMITED = "RateLimited"  # 429 rate_limited: the company's write rate
+QUOTA_EXCEEDED = "QuotaExceeded"  # 429 quota_exceeded: the company's monthly quota
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,22 @@ ERRORS: Mapping[type[DomainError], ApiError] = MappingProxyType(
             IDEMPOTENCY_CONFLICT,
             "the `Idempotency-Key` was used before with a different body, product or method.",
             "This Idempotency-Key was used with a different request (body, product or method)",
+        ),
+        RateLimited: ApiError(
+            429,
+            "rate_limited",
+            RATE_LIMITED,
+            "the company's writes in the current minute reached its write rate; nothing was written: retry after "
+            "`Retry-After` seconds (the `RateLimit` field says the same as `t`).",
+            "Too many writes for your company: retry after Retry-After seconds",
+        ),
+        QuotaExceeded: ApiError(
+            429,
+            "quota_exceeded",
+            QUOTA_EXCEEDED,
+            "the company's writes this month (UTC) reached its plan's monthly quota; nothing was written. "
+            "`Retry-After` names the start of the next month.",
+            "Your company's writes this month reached its plan's quota",
         ),
         StoreUnavailable: ApiError(
             503,

@@ -11,13 +11,28 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from products_api.api.observability import RequestLog
 from products_api.api.responses import Outcome, error_outcome
 from products_api.errors import DomainError
+from products_api.limits.limiter import WriteLimiter
+
+RATE_LIMIT_CONTEXT_KEY = "rate_limit_headers"
 
 
 def respond(app: APIGatewayHttpResolver, outcome: Outcome, error: Exception | None = None) -> Response[str]:
     """The response for `outcome`, recorded on the request's log (see `observed_request`) first."""
     request_log: RequestLog = app.context["request_log"]
     request_log.answered(outcome, error)
-    return Response(status_code=outcome.status_code, body=outcome.body, headers=outcome.response_headers())
+    headers = outcome.response_headers()
+    # a write's answer tells the client its rate (the limiter ran: see `admit_write`), whatever the outcome
+    headers.update(app.context.get(RATE_LIMIT_CONTEXT_KEY) or {})
+    return Response(status_code=outcome.status_code, body=outcome.body, headers=headers)
+
+
+def admit_write(app: APIGatewayHttpResolver, limiter: WriteLimiter, company_id: str) -> None:
+    """Count the write against the company's rate (raises RateLimited, QuotaExceeded); every answer after it carries
+    the RateLimit fields.
+    """
+    state = limiter.admit(company_id)
+    if state is not None:
+        app.append_context(**{RATE_LIMIT_CONTEXT_KEY: state.headers()})  # type: ignore[no-untyped-call]
 
 
 def request_id(app: APIGatewayHttpResolver) -> str:

@@ -37,6 +37,7 @@ IDEMPOTENT_REPLAY = "IdempotentReplay"  # a kept outcome answered again (whateve
 IMAGE_APPENDED = "ImageAppended"  # 200 of POST .../images: the image was stored and appended
 UPLOAD_CREATED = "UploadCreated"  # 201 of POST .../images/uploads
 UPLOAD_READ = "UploadRead"  # 200 of GET .../images/uploads/{uploadId}
+USAGE_READ = "UsageRead"  # 200 of GET /api/v1/usage
 
 # Each error's metric is its entry's in the error catalogue; with the successes above, every metric an answer counts
 # under, each once.
@@ -48,6 +49,7 @@ OUTCOME_METRICS = (
     IMAGE_APPENDED,
     UPLOAD_CREATED,
     UPLOAD_READ,
+    USAGE_READ,
     *dict.fromkeys(entry.metric for entry in catalogue.every_error()),
 )
 # The metric dimensions besides Powertools' `service`: low cardinality only. Request, company and product ids go in

@@ -18,6 +18,8 @@ from products_api.errors import (
     InsufficientScope,
     InvalidStoredValue,
     PreconditionFailed,
+    QuotaExceeded,
+    RateLimited,
     Unauthorized,
     ValidationFailed,
 )
@@ -110,6 +112,8 @@ def _error_headers(exc: Exception, spec: ApiError) -> dict[str, str]:
         return {"WWW-Authenticate": challenge}
     if isinstance(exc, InsufficientScope):
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", scope="{exc.scope}"'}
+    if isinstance(exc, RateLimited | QuotaExceeded):
+        return {"Retry-After": str(exc.retry_after_seconds), **exc.headers}
     if isinstance(exc, PreconditionFailed) and exc.current_etag:
         return {"ETag": exc.current_etag}
     if spec.status in {409, 503} and spec.code not in {"duplicate_model", "too_many_images"}:

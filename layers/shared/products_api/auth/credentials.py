@@ -34,6 +34,9 @@ KNOWN_SCOPES = ("products:read", "products:write")
 # huge header is refused before it is hashed.
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]{1,512}=*)")
 _CACHE_ENTRIES = 1024
+# Unknown tokens are remembered apart, in a smaller cache of their own: a spray of random tokens evicts only other
+# unknown tokens, never a good credential (and still costs one read per new token, as it must).
+_UNKNOWN_ENTRIES = 256
 
 
 def token_hash(token: str) -> str:
@@ -163,7 +166,8 @@ class CredentialStore:
 class Authenticator:
     """Checks `Authorization: Bearer` against the credential store, caching look-ups in the warm container.
 
-    The cache keeps look-ups (also misses) for `cache_seconds`: that is how long a revocation takes to bite.
+    The cache keeps look-ups for `cache_seconds`: that is how long a revocation takes to bite. Credentials found and
+    tokens not found are kept in two bounded caches, so unknown tokens cannot push good credentials out.
     Expiry is checked on every request against the clock, so it bites at once.
     """
 
@@ -178,7 +182,8 @@ class Authenticator:
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._wall_clock = wall_clock
-        self._cache: OrderedDict[str, tuple[float, Credential | None]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[float, Credential]] = OrderedDict()
+        self._unknown: OrderedDict[str, float] = OrderedDict()
 
     def authenticate(self, authorization: str | None, required_scope: str, *also_accepted: str) -> Principal:
         """The caller, when it holds `required_scope` or one of `also_accepted` (a write scope that implies a read)."""
@@ -221,10 +226,23 @@ class Authenticator:
         if cached is not None and cached[0] > now:
             self._cache.move_to_end(hashed)
             return cached[1]
+        unknown_until = self._unknown.get(hashed)
+        if unknown_until is not None and unknown_until > now:
+            self._unknown.move_to_end(hashed)
+            return None
         credential = self._store.find(hashed)
-        if self._cache_seconds > 0:
-            self._cache[hashed] = (now + self._cache_seconds, credential)
-            self._cache.move_to_end(hashed)
-            while len(self._cache) > _CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+        if self._cache_seconds <= 0:
+            return credential
+        if credential is not None:
+            _remember(self._cache, hashed, (now + self._cache_seconds, credential), _CACHE_ENTRIES)
+        else:
+            _remember(self._unknown, hashed, now + self._cache_seconds, _UNKNOWN_ENTRIES)
         return credential
+
+
+def _remember(cache: OrderedDict[str, Any], key: str, value: Any, bound: int) -> None:
+    """Put `key` last (most recent) in a bounded LRU cache, dropping the least recently used beyond `bound`."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > bound:
+        cache.popitem(last=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Annotated, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # DynamoDB (and DynamoDB Local) refuse names outside this pattern; moto does not, so check here.
@@ -55,7 +55,24 @@ class ApiSettings(DynamoDBClientSettings):
     environment_name: str = Field(default="local", min_length=1, max_length=128)
 
 
-class Settings(ApiSettings):
+class WriteLimitSettings(BaseSettings):
+    """What the functions that write need for the per-company write rate (products_api.limits)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    # Writes per company per minute unless the company's plan says otherwise; 0 turns the limiter off (no call).
+    write_rate_per_minute: int = Field(default=0, ge=0, le=1_000_000)
+    # The limits table (plans, rate windows, monthly counts); needed when the rate is above 0.
+    limits_table_name: TableName | None = None
+
+    @model_validator(mode="after")
+    def _limits_table_when_limited(self) -> WriteLimitSettings:
+        if self.write_rate_per_minute > 0 and self.limits_table_name is None:
+            raise ValueError("LIMITS_TABLE_NAME is required when WRITE_RATE_PER_MINUTE is above 0")
+        return self
+
+
+class Settings(ApiSettings, WriteLimitSettings):
     """The update function's settings (PATCH), also read by the CLI."""
 
     idempotency_table_name: TableName
@@ -80,6 +97,15 @@ class ReadSettings(ApiSettings):
     model_config = SettingsConfigDict(defer_build=True)
 
 
+class UsageSettings(ApiSettings):
+    """The usage route's settings (GET /api/v1/usage): the limits table and the default rate it reports."""
+
+    model_config = SettingsConfigDict(defer_build=True)
+
+    limits_table_name: TableName
+    write_rate_per_minute: int = Field(default=0, ge=0, le=1_000_000)
+
+
 class ChangesSettings(DynamoDBClientSettings):
     """The stream function's settings (ProductChangesFunction): where history goes and where events are published.
 
@@ -89,6 +115,8 @@ class ChangesSettings(DynamoDBClientSettings):
     model_config = SettingsConfigDict(defer_build=True)
 
     history_table_name: TableName
+    # where the meter counts each applied write per company and month
+    limits_table_name: TableName
     event_bus_name: EventBusName
     events_connect_timeout_seconds: float = Field(default=1.0, gt=0)
     events_read_timeout_seconds: float = Field(default=2.0, gt=0)
@@ -135,6 +163,11 @@ def get_history_settings() -> HistorySettings:
 def get_read_settings() -> ReadSettings:
     """The read routes' settings of this process, read on first use (not at import)."""
     return read_settings(ReadSettings)
+
+
+def get_usage_settings() -> UsageSettings:
+    """The usage route's settings of this process, read on first use (not at import)."""
+    return read_settings(UsageSettings)
 
 
 @functools.cache

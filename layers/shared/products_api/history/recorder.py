@@ -13,6 +13,7 @@ repeated only when the function stops between publishing and noting it; consumer
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,8 @@ from products_api.core import jsonio
 from products_api.core.dynamodb import client_config, make_client
 from products_api.core.settings import ChangesSettings, get_changes_settings
 from products_api.history.store import FieldChange, HistoryEntry, HistoryStore
+from products_api.limits.meter import WriteMeter
+from products_api.limits.store import LimitsStore
 from products_api.products.items import ProductItem
 from products_api.products.models import format_timestamp, parse_timestamp, utc_now
 
@@ -192,10 +195,15 @@ class RecordedChange:
 
 class ProductChangeRecorder:
     def __init__(
-        self, history: HistoryStore, publisher: EventPublisher, clock: Callable[[], datetime] = utc_now
+        self,
+        history: HistoryStore,
+        publisher: EventPublisher,
+        meter: WriteMeter,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._history = history
         self._publisher = publisher
+        self._meter = meter
         self._clock = clock
 
     def record(self, change: StreamChange) -> RecordedChange | None:
@@ -206,6 +214,9 @@ class ProductChangeRecorder:
         entry = history_entry(change)
         if entry is None:
             return None
+        # First, and on every delivery: the meter counts each version once by itself, so a delivery that stopped
+        # after the history entry (or after the event) still gets the write counted.
+        self._meter.count(entry)
         if not self._history.record(entry):
             return RecordedChange(entry, published=False)
         self._publisher.publish(entry, PRODUCT_CREATED if change.event_name == "INSERT" else PRODUCT_UPDATED)
@@ -228,9 +239,11 @@ def build_recorder(
 ) -> ProductChangeRecorder:
     """Wire the recorder on clients made as a container makes them (the session lets tests pick the backend)."""
     protect_library_logs()
+    client = make_client(settings, session)
     return ProductChangeRecorder(
-        HistoryStore(make_client(settings, session), settings.history_table_name),
+        HistoryStore(client, settings.history_table_name),
         EventPublisher(make_events_client(settings, session), settings.event_bus_name),
+        WriteMeter(LimitsStore(client, settings.limits_table_name), time.time),
         clock,
     )
 

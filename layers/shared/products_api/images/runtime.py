@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
-from products_api.api.observability import protect_library_logs
+from products_api.api.observability import metrics, protect_library_logs
 from products_api.auth.credentials import Authenticator, CredentialStore
 from products_api.core.dynamodb import client_config, make_client
 from products_api.images.service import DirectUploadService, ImageTarget, IngestService, UploadService
@@ -23,6 +23,7 @@ from products_api.images.settings import (
     get_ingest_settings,
 )
 from products_api.images.storage import ImageBucket, ProductImages, UploadRecords
+from products_api.limits.limiter import WriteLimiter, build_limiter
 from products_api.products.store import ProductStore
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class ImagesRuntime:
     authenticator: Authenticator
     direct_uploads: DirectUploadService
     uploads: UploadService
+    limiter: WriteLimiter
 
     @classmethod
     def build(cls, settings: ImagesSettings, client: DynamoDBClient, s3: S3Client) -> ImagesRuntime:
@@ -74,6 +76,7 @@ class ImagesRuntime:
                 settings.upload_expiry_seconds,
                 settings.upload_record_days,
             ),
+            limiter=build_limiter(settings, client, metrics),
         )
 
 

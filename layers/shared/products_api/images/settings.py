@@ -12,7 +12,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 from pydantic_settings import SettingsConfigDict
 
-from products_api.core.settings import ApiSettings, DynamoDBClientSettings, TableName, read_settings
+from products_api.core.settings import (
+    ApiSettings,
+    DynamoDBClientSettings,
+    TableName,
+    WriteLimitSettings,
+    read_settings,
+)
 
 # S3's rules for a bucket name.
 BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
@@ -37,7 +43,7 @@ class S3ClientSettings(DynamoDBClientSettings):
     image_uploads_table_name: TableName
 
 
-class ImagesSettings(ApiSettings, S3ClientSettings):
+class ImagesSettings(ApiSettings, S3ClientSettings, WriteLimitSettings):
     """The image routes' function: direct uploads, presigned uploads and their status."""
 
     model_config = SettingsConfigDict(defer_build=True)

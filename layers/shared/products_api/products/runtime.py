@@ -6,10 +6,11 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from products_api.api.observability import protect_library_logs
+from products_api.api.observability import metrics, protect_library_logs
 from products_api.auth.credentials import Authenticator, CredentialStore
 from products_api.core.dynamodb import make_client
 from products_api.core.settings import Settings, get_settings
+from products_api.limits.limiter import WriteLimiter, build_limiter
 from products_api.products.rules import ProductUpdater
 from products_api.products.service import PatchProductService
 from products_api.products.store import ProductStore
@@ -23,6 +24,7 @@ class Runtime:
     settings: Settings
     authenticator: Authenticator
     patch_service: PatchProductService
+    limiter: WriteLimiter
 
     @classmethod
     def build(cls, settings: Settings, client: DynamoDBClient) -> Runtime:
@@ -39,6 +41,7 @@ class Runtime:
             patch_service=PatchProductService(
                 updater, client, settings.idempotency_table_name, settings.idempotency_expiry_seconds
             ),
+            limiter=build_limiter(settings, client, metrics),
         )
 
 
