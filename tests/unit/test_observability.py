@@ -8,25 +8,22 @@ prints each EMF blob (capsys). What is observed does not depend on the database,
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
+from observability_support import Observe, explode
 from products_api.api import catalogue, observability
 from products_api.api.catalogue import error_codes
 from products_api.errors import StoreUnavailable
 from products_api.products.rules import ProductUpdater
-from products_api.products.runtime import Runtime
 from support import (
     EVENT_PRODUCT_ID,
     EVENT_TOKEN,
     Api,
-    ApiResponse,
     FakeContext,
     HistoryApi,
     handler_module,
@@ -42,46 +39,6 @@ PROBE_NAME = "observability-probe-name"
 DIMENSIONS = {"service", "environment"}
 
 
-@dataclass
-class Observed:
-    event: dict[str, Any]
-    response: ApiResponse
-    log_lines: list[dict[str, Any]]
-    log_text: str
-    emf: list[dict[str, Any]]
-
-    @property
-    def line(self) -> dict[str, Any]:
-        assert len(self.log_lines) == 1, f"expected one log line per request, got {self.log_text}"
-        return self.log_lines[0]
-
-    @property
-    def blob(self) -> dict[str, Any]:
-        assert len(self.emf) == 1, f"expected one EMF blob per request, got {self.emf}"
-        return self.emf[0]
-
-
-Observe = Callable[..., Observed]
-
-
-@pytest.fixture
-def observe(api: Api, handler_log: Any, capsys: pytest.CaptureFixture[str]) -> Observe:
-    """Invoke the handler on one event; what it logged (every line parsed as JSON) and the EMF it printed."""
-
-    def run(event: dict[str, Any], context: FakeContext | None = None) -> Observed:
-        capsys.readouterr()
-        handler_log.seek(0)
-        handler_log.truncate()
-        response = api.invoke(event, context)
-        text = handler_log.getvalue()
-        lines = [json.loads(line) for line in text.splitlines()]
-        printed = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
-        assert all("_aws" in blob for blob in printed), f"stdout holds something other than EMF: {printed}"
-        return Observed(event, response, lines, text, printed)
-
-    return run
-
-
 def metric_names(blob: dict[str, Any]) -> list[str]:
     return [metric["Name"] for directive in blob["_aws"]["CloudWatchMetrics"] for metric in directive["Metrics"]]
 
@@ -93,13 +50,6 @@ def dimension_names(blob: dict[str, Any]) -> set[str]:
 
 
 # --- each outcome: its log line and its metric ---------------------------------------------------------------------
-
-
-def _explode(message: str) -> Callable[[ProductUpdater, Any], Any]:
-    def update(self: ProductUpdater, command: Any) -> Any:
-        raise RuntimeError(message)
-
-    return update
 
 
 def _unavailable(self: ProductUpdater, command: Any) -> Any:
@@ -216,7 +166,7 @@ CASES: dict[str, tuple[Case, Callable[[Api, pytest.MonkeyPatch], dict[str, Any]]
     ),
     "500 internal_error": (
         Case(500, "internal_error", "InternalError", "unexpected error", level="ERROR"),
-        lambda api, mp: _failing(mp, _explode("simulated failure")),
+        lambda api, mp: _failing(mp, explode("simulated failure")),
     ),
 }
 
@@ -363,224 +313,3 @@ def test_a_failure_outside_the_resolver_is_observed(
     assert "resolver broke" in line["exception"]
     (blob,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert metric_names(blob) == ["InternalError"]
-
-
-# --- secrets ---------------------------------------------------------------------------------------------------------
-
-
-@on_moto
-def test_no_credential_in_any_log_even_at_debug(
-    api: Api,
-    observe: Observe,
-    boto3_session: boto3.Session,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """An exception whose message carries the Authorization header (as a dict, a repr, a header line), at DEBUG on
-    every logger, with the function's AWS credentials and session token in play: none of them is written."""
-    caplog.set_level(logging.DEBUG)
-    oauth_token = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5d2FsZG8"
-    access_key, session_token = "AKIAOBSERVABILITY000", "IQoJb3JpZ2luX2VjEObservabilitySessionToken"
-    client = boto3_session.client(
-        "dynamodb",
-        region_name="eu-west-1",
-        aws_access_key_id=access_key,
-        aws_secret_access_key="observability-secret-access-key",
-        aws_session_token=session_token,
-    )
-    runtime = Runtime.build(api.settings, client)
-    monkeypatch.setattr(handler_module(), "get_runtime", lambda: runtime)
-    api.add_product(EVENT_PRODUCT_ID, model="OBS-1")
-    # a successful request: botocore signs it with the credentials above
-    assert observe(product_event(EVENT_PRODUCT_ID, {"name": "signed"})).response.status == 200
-
-    leak = (
-        f"headers={{'authorization': 'Bearer {EVENT_TOKEN}', 'x-amz-security-token': '{session_token}'}}\n"
-        f"Authorization: Bearer {oauth_token}\n"
-        f"key {EVENT_TOKEN} in a sentence"
-    )
-    monkeypatch.setattr(ProductUpdater, "update", _explode(leak))
-    failed = observe(product_event(EVENT_PRODUCT_ID, {"name": "boom"}))
-    assert failed.response.status == 500
-    assert failed.line["exception_name"] == "RuntimeError"
-    assert observability.REDACTED in failed.line["exception"]  # the line was written, masked
-
-    captured = capsys.readouterr()
-    # pytest hangs its capture handler on every logger, the function's own too, where it sees records before the
-    # function's (redacting) handler formats them; in Lambda that logger has no other handler and does not propagate.
-    others = [record for record in caplog.records if record.name != observability.logger.name]
-    assert any(record.name.startswith("botocore") for record in others) is False, "botocore logged below WARNING"
-    everything = "\n".join(
-        [failed.log_text, captured.out, captured.err, *(f"{r.getMessage()} {r.exc_text} {r.args}" for r in others)]
-    )
-    for secret in (EVENT_TOKEN, EVENT_TOKEN.removeprefix("tp_"), oauth_token, session_token, access_key):
-        assert secret not in everything
-
-
-@pytest.mark.parametrize(
-    ("text", "secret"),
-    [
-        ("{'Authorization': 'Bearer abcdefghijklmnop1234'}", "abcdefghijklmnop1234"),
-        ('{"authorization":"tokentokentoken"}', "tokentokentoken"),
-        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA"),
-        ("authorization=b'AWS4-HMAC-SHA256 Credential=ASIAABCDEFGHIJKLMNOP/x, Signature=f00d'", "ASIAABCDEFGHIJKLMNOP"),
-        ("X-Amz-Security-Token: IQoJsessiontoken", "IQoJsessiontoken"),
-        ("the key tp_aB3-dEf_GhIjKlMnOpQrStUvWxYz0123456789abcdefg leaked", "aB3-dEf_GhIjKlMnOpQrStUvWxYz"),
-        ("bearer  lower.case-token~with/chars+==", "lower.case-token"),
-    ],
-)
-def test_redact_masks_credentials_in_text(text: str, secret: str) -> None:
-    redacted = observability.redact_text(text)
-    assert secret not in redacted
-    assert observability.REDACTED in redacted
-
-
-def test_a_line_without_secrets_is_written_as_the_masking_path_would_write_it() -> None:
-    line = {"message": "request completed", "status": 200, "tags": ("a", "b"), "when": uuid.UUID(int=7), "n": None}
-    assert observability.redacted_json(line) == json.dumps(observability.redact(line), separators=(",", ":"))
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "Basic\ndXNlcjpwYXNzd29yZA==",
-        "x-amz-security-token: FwoGZXIvYXdzEJr",
-        {"nested": {"Authorization": "anything"}},
-        ["tp_" + "k" * 40],
-    ],
-)
-def test_a_line_that_might_hold_a_secret_is_masked(value: Any) -> None:
-    written = observability.redacted_json({"message": "m", "value": value})
-    assert "[REDACTED]" in written
-    assert written == json.dumps(observability.redact({"message": "m", "value": value}), separators=(",", ":"))
-
-
-def test_redact_masks_sensitive_keys_and_keeps_the_rest() -> None:
-    record = {
-        "message": "request completed",
-        "credential_id": "cred_0123",
-        "headers": {"Authorization": "anything at all", "Content-Type": "application/json"},
-        "items": [{"password": "p"}, {"token": "t"}, "plain"],
-        "count": 3,
-        "empty": None,
-    }
-    assert observability.redact(record) == {
-        "message": "request completed",
-        "credential_id": "cred_0123",
-        "headers": {"Authorization": observability.REDACTED, "Content-Type": "application/json"},
-        "items": [{"password": observability.REDACTED}, {"token": observability.REDACTED}, "plain"],
-        "count": 3,
-        "empty": None,
-    }
-
-
-# --- template.yaml -------------------------------------------------------------------------------------------------
-
-FUNCTION = "UpdateProductFunction"
-NO_VALUE = {"Ref": "AWS::NoValue"}
-TOPIC_ACTIONS = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], NO_VALUE]}
-
-
-def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {
-        logical_id: resource["Properties"]
-        for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::CloudWatch::Alarm"
-    }
-
-
-def _metrics_of(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    """(namespace, metric name, dimensions) of every metric an alarm reads, plain or in metric math."""
-    plain = (
-        [alarm]
-        if "MetricName" in alarm
-        else [q["MetricStat"]["Metric"] for q in alarm.get("Metrics", []) if "MetricStat" in q]
-    )
-    return [
-        (metric["Namespace"], metric["MetricName"], {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])})
-        for metric in plain
-    ]
-
-
-@pytest.mark.parametrize("logical_id", [FUNCTION, "GetProductHistoryFunction"])
-def test_the_function_is_traced_and_configured_for_metrics(cfn_template: dict[str, Any], logical_id: str) -> None:
-    function = cfn_template["Resources"][logical_id]["Properties"]
-    tracing = function.get("Tracing", cfn_template.get("Globals", {}).get("Function", {}).get("Tracing"))
-    assert tracing == "Active"
-    variables = function["Environment"]["Variables"]
-    # the values conftest gives the tests, so the tests see what the deployed function does
-    assert variables["POWERTOOLS_SERVICE_NAME"] == "products-api"
-    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "ProductsApi"
-    assert variables["ENVIRONMENT_NAME"] == {"Ref": "AWS::StackName"}
-
-
-def test_alarms_cover_errors_throttles_and_latency(cfn_template: dict[str, Any]) -> None:
-    alarms = _alarms(cfn_template)
-    read = {name: _metrics_of(alarm) for name, alarm in alarms.items()}
-    api = {"ApiId": {"Ref": "ProductsHttpApi"}}
-
-    (error_rate,) = [name for name, metrics in read.items() if ("AWS/ApiGateway", "5xx", api) in metrics]
-    assert ("AWS/ApiGateway", "Count", api) in read[error_rate]
-    expression = next(q["Expression"] for q in alarms[error_rate]["Metrics"] if q.get("ReturnData"))
-    assert "errors / requests" in str(expression)
-    assert alarms[error_rate]["Threshold"] == {"Ref": "ServerErrorRateThreshold"}
-
-    function = {"FunctionName": {"Ref": FUNCTION}}
-    (throttles,) = [name for name, metrics in read.items() if ("AWS/Lambda", "Throttles", function) in metrics]
-    assert alarms[throttles]["Threshold"] == {"Ref": "ThrottlesThreshold"}
-
-    table_alarm_metrics = [metric for metrics in read.values() for metric in metrics if metric[0] == "AWS/DynamoDB"]
-    throttled_tables = {metric[2]["TableName"]["Ref"] for metric in table_alarm_metrics}
-    assert throttled_tables == {"ProductsTable", "IdempotencyTable", "CredentialsTable", "HistoryTable"}
-    # the history table is written by the stream function and read by the history route
-    history_metrics = {metric[1] for metric in table_alarm_metrics if metric[2]["TableName"]["Ref"] == "HistoryTable"}
-    assert history_metrics == {"ReadThrottleEvents", "WriteThrottleEvents"}
-
-    (latency,) = [name for name, metrics in read.items() if ("AWS/ApiGateway", "Latency", api) in metrics]
-    assert alarms[latency]["ExtendedStatistic"] == "p99"
-    assert alarms[latency]["Threshold"] == {"Ref": "LatencyP99ThresholdMs"}
-
-    # any message in the stream function's dead-letter queue is a write without history or event
-    dead_letters = {"QueueName": {"Fn::GetAtt": ["ProductChangesDeadLetterQueue", "QueueName"]}}
-    (dead_letter,) = [
-        name
-        for name, metrics in read.items()
-        if ("AWS/SQS", "ApproximateNumberOfMessagesVisible", dead_letters) in metrics
-    ]
-    assert alarms[dead_letter]["Threshold"] == 1
-
-    # the stream function: whole invocations failing, and records waiting behind it
-    stream_function = {"FunctionName": {"Ref": "ProductChangesFunction"}}
-    (stream_errors,) = [name for name, metrics in read.items() if ("AWS/Lambda", "Errors", stream_function) in metrics]
-    assert (alarms[stream_errors]["Statistic"], alarms[stream_errors]["Period"]) == ("Sum", 300)
-    assert alarms[stream_errors]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-    assert alarms[stream_errors]["Threshold"] == {"Ref": "ProductChangesErrorsThreshold"}
-    assert cfn_template["Parameters"]["ProductChangesErrorsThreshold"]["Default"] == 1
-    (iterator_age,) = [
-        name for name, metrics in read.items() if ("AWS/Lambda", "IteratorAge", stream_function) in metrics
-    ]
-    age = alarms[iterator_age]
-    # the maximum of each minute, in 3 of 5 minutes
-    assert (age["Statistic"], age["Period"]) == ("Maximum", 60)
-    assert (age["DatapointsToAlarm"], age["EvaluationPeriods"]) == (3, 5)
-    assert age["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-    assert age["Threshold"] == {"Ref": "ProductChangesIteratorAgeThresholdMs"}
-    assert cfn_template["Parameters"]["ProductChangesIteratorAgeThresholdMs"]["Default"] == 60000
-
-    for name, alarm in alarms.items():
-        threshold = alarm["Threshold"]
-        if isinstance(threshold, dict):
-            assert "Default" in cfn_template["Parameters"][threshold["Ref"]], f"{name}: {threshold} needs a default"
-        assert alarm["TreatMissingData"] == "notBreaching", name
-
-
-def test_alarm_notifications_only_with_a_topic(cfn_template: dict[str, Any]) -> None:
-    topic = cfn_template["Parameters"]["AlarmTopicArn"]
-    assert topic["Type"] == "String" and topic["Default"] == ""
-    assert cfn_template["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
-    alarms = _alarms(cfn_template)
-    assert len(alarms) >= 7
-    for name, alarm in alarms.items():
-        assert alarm["AlarmActions"] == TOPIC_ACTIONS, name
-        assert alarm["OKActions"] == TOPIC_ACTIONS, name
