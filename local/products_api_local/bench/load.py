@@ -32,6 +32,7 @@ _WARM_UP_SECONDS = 5.0
 _URL = re.compile(r"running at (http://127\.0\.0\.1:\d+)")
 _PRODUCT = re.compile(r"Demo product:\s+([0-9a-f]{24})")
 _TOKEN = re.compile(r"Demo API key:\s+(\S+)")
+_DYNAMODB = re.compile(r"DynamoDB Local:\s+(http://127\.0\.0\.1:\d+)")
 _MERGE = threading.Lock()
 
 
@@ -83,11 +84,11 @@ def runner_available() -> bool:
 def _read_banner(stdout: IO[str], found: dict[str, str], done: threading.Event) -> None:
     """Read the banner, then keep draining stdout so the runner never blocks on a full pipe."""
     for line in stdout:
-        for key, pattern in (("url", _URL), ("product", _PRODUCT), ("token", _TOKEN)):
+        for key, pattern in (("url", _URL), ("dynamodb", _DYNAMODB), ("product", _PRODUCT), ("token", _TOKEN)):
             match = pattern.search(line)
             if match and key not in found:
                 found[key] = match.group(1)
-        if len(found) == 3:
+        if len(found) == 4:
             done.set()
     done.set()
 
@@ -109,7 +110,7 @@ def _start_runner(log: IO[bytes]) -> _Runner:
     done = threading.Event()
     threading.Thread(target=_read_banner, args=(process.stdout, found, done), daemon=True).start()
     done.wait(_BANNER_TIMEOUT_SECONDS)
-    if len(found) < 3:
+    if not {"url", "product", "token"} <= found.keys():
         _stop(process)
         log.flush()
         log.seek(0)
@@ -118,7 +119,31 @@ def _start_runner(log: IO[bytes]) -> _Runner:
             f"runner not available: no banner with URL, demo product and API key within "
             f"{_BANNER_TIMEOUT_SECONDS:.0f} s (exit status {process.poll()})\n{tail}"
         )
+    if "dynamodb" in found:
+        _lift_demo_rate(found["dynamodb"])
     return _Runner(process, found["url"], found["product"], found["token"])
+
+
+def _lift_demo_rate(endpoint_url: str) -> None:
+    """The load run measures the runner, not the write-rate limiter (the template's 100 writes a minute would
+    answer most requests 429): the demo company's own plan lifts its rate (0 = unlimited), as the fuzz test does.
+    The limiter's cost has its own section of the bench."""
+    import boto3
+    from products_api.limits.store import LimitsStore
+
+    from products_api_local.demo import DEMO_COMPANY
+    from products_api_local.template.document import load_template
+    from products_api_local.template.functions import local_table_names
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name="eu-west-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local takes any credentials
+    )
+    limits = LimitsStore(client, local_table_names(load_template())["LimitsTable"])
+    limits.set_plan(DEMO_COMPANY, rate=0, quota=None, clear_rate=False, clear_quota=False)
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
