@@ -4,57 +4,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from products_api.api.handler import answer_errors, respond
-from products_api.api.observability import PRODUCT_READ, logger, metrics, observed_request, traced
+from products_api.api.handler import HttpRequest, HttpRoutes
+from products_api.api.observability import PRODUCT_READ, logger, observed_request, traced
 from products_api.api.reading import parse_list_request, product_list_outcome, product_read_outcome
 from products_api.api.requests import product_id_from_path
-from products_api.products.read_runtime import get_read_runtime
+from products_api.api.responses import Outcome
+from products_api.auth.credentials import Principal
+from products_api.products.read_runtime import ReadRuntime, get_read_runtime
 
 REQUIRED_SCOPE = "products:read"
 # a credential that may change products may read them too
 ALSO_ACCEPTED_SCOPES = ("products:write",)
 
-app = APIGatewayHttpResolver()
-answer_errors(app)
+routes = HttpRoutes()
 
 
-@app.get("/api/v1/products/<product_id>")
-def get_product(product_id: str) -> Response[str]:
+def _reader(request: HttpRequest) -> tuple[ReadRuntime, Principal]:
     runtime = get_read_runtime()
-    event = app.current_event
     principal = runtime.authenticator.authenticate(
-        event.headers.get("authorization"), REQUIRED_SCOPE, *ALSO_ACCEPTED_SCOPES
+        request.headers.get("authorization"), REQUIRED_SCOPE, *ALSO_ACCEPTED_SCOPES
     )
     logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
-    product = runtime.reader.get(principal.company_id, product_id_from_path(product_id))
-    return respond(app, product_read_outcome(product, event.headers.get("if-none-match")))
+    return runtime, principal
 
 
-@app.get("/api/v1/products")
-def list_products() -> Response[str]:
-    runtime = get_read_runtime()
-    event = app.current_event
-    principal = runtime.authenticator.authenticate(
-        event.headers.get("authorization"), REQUIRED_SCOPE, *ALSO_ACCEPTED_SCOPES
-    )
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
-    request = parse_list_request(event.query_string_parameters, principal.company_id)
-    if request.model is not None:
-        page = runtime.reader.by_model(principal.company_id, request.model, request.status)
+@routes.route("GET", "/api/v1/products/{id}", success_metric=PRODUCT_READ)
+def get_product(request: HttpRequest) -> Outcome:
+    runtime, principal = _reader(request)
+    product = runtime.reader.get(principal.company_id, product_id_from_path(request.path_parameters["id"]))
+    return product_read_outcome(product, request.headers.get("if-none-match"))
+
+
+@routes.route("GET", "/api/v1/products", success_metric=PRODUCT_READ)
+def list_products(request: HttpRequest) -> Outcome:
+    runtime, principal = _reader(request)
+    query = parse_list_request(request.query, principal.company_id)
+    if query.model is not None:
+        page = runtime.reader.by_model(principal.company_id, query.model, query.status)
     else:
-        page = runtime.reader.page(principal.company_id, request.limit, request.after_id, request.status)
-    return respond(app, product_list_outcome(page, principal.company_id, request.status))
+        page = runtime.reader.page(principal.company_id, query.limit, query.after_id, query.status)
+    return product_list_outcome(page, principal.company_id, query.status)
 
 
 # As the other HTTP functions: the event is never logged, the response body stays out of the trace, and the
-# request's metric is flushed even when the handler raises.
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True)
+# request's log line and metric are written even when the handler raises.
 @traced
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    with observed_request(event, get_read_runtime().settings, success_metric=PRODUCT_READ) as request_log:
-        app.append_context(request_log=request_log)  # type: ignore[no-untyped-call]  # untyped in Powertools
-        return app.resolve(event, context)
+    with observed_request(event, context, get_read_runtime().settings) as request_log:
+        return routes.resolve(event, request_log)

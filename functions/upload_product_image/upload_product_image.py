@@ -9,79 +9,64 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from products_api.api.handler import admit_write, answer_errors, request_id, respond
+from products_api.api.handler import HttpRequest, HttpRoutes
 from products_api.api.observability import (
     IMAGE_APPENDED,
     UPLOAD_CREATED,
     UPLOAD_READ,
     logger,
-    metrics,
     observed_request,
     traced,
 )
+from products_api.api.responses import Outcome
+from products_api.auth.credentials import Principal
 from products_api.images.requests import parse_create_upload, parse_direct_upload, parse_upload_status
-from products_api.images.runtime import get_images_runtime
+from products_api.images.runtime import ImagesRuntime, get_images_runtime
 
 REQUIRED_SCOPE = "products:write"
 READ_SCOPE = "products:read"
-# What a 2xx of each route did, for its outcome metric.
-SUCCESS_METRICS = {
-    "POST /api/v1/products/{id}/images": IMAGE_APPENDED,
-    "POST /api/v1/products/{id}/images/uploads": UPLOAD_CREATED,
-    "GET /api/v1/products/{id}/images/uploads/{uploadId}": UPLOAD_READ,
-}
 
-app = APIGatewayHttpResolver()
-answer_errors(app)
+routes = HttpRoutes()
 
 
-@app.post("/api/v1/products/<product_id>/images")
-def upload_product_image(product_id: str) -> Response[str]:
+def _caller(request: HttpRequest, scope: str) -> tuple[ImagesRuntime, Principal]:
     runtime = get_images_runtime()
-    event = app.current_event
-    principal = runtime.authenticator.authenticate(event.headers.get("authorization"), REQUIRED_SCOPE)
+    principal = runtime.authenticator.authenticate(request.headers.get("authorization"), scope)
     logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
-    request = parse_direct_upload(event.raw_event, event.headers, product_id)
-    logger.append_keys(image_format=request.info.format, image_bytes=len(request.image.data))
-    admit_write(app, runtime.limiter, principal.company_id)
-    outcome = runtime.direct_uploads.handle(principal, request, request_id(app))
-    return respond(app, outcome)
+    return runtime, principal
 
 
-@app.post("/api/v1/products/<product_id>/images/uploads")
-def create_image_upload(product_id: str) -> Response[str]:
-    runtime = get_images_runtime()
-    event = app.current_event
-    principal = runtime.authenticator.authenticate(event.headers.get("authorization"), REQUIRED_SCOPE)
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
-    request = parse_create_upload(event.raw_event, product_id)
+@routes.route("POST", "/api/v1/products/{id}/images", success_metric=IMAGE_APPENDED)
+def upload_product_image(request: HttpRequest) -> Outcome:
+    runtime, principal = _caller(request, REQUIRED_SCOPE)
+    upload = parse_direct_upload(request.event, request.headers, request.path_parameters["id"])
+    logger.append_keys(image_format=upload.info.format, image_bytes=len(upload.image.data))
+    request.admit_write(runtime.limiter, principal.company_id)
+    return runtime.direct_uploads.handle(principal, upload, request.request_id)
+
+
+@routes.route("POST", "/api/v1/products/{id}/images/uploads", success_metric=UPLOAD_CREATED)
+def create_image_upload(request: HttpRequest) -> Outcome:
+    runtime, principal = _caller(request, REQUIRED_SCOPE)
+    upload = parse_create_upload(request.event, request.path_parameters["id"])
     # a presigned upload is a write to come: it is limited here, when the client asks for it
-    admit_write(app, runtime.limiter, principal.company_id)
-    return respond(app, runtime.uploads.create(principal, request))
+    request.admit_write(runtime.limiter, principal.company_id)
+    return runtime.uploads.create(principal, upload)
 
 
-@app.get("/api/v1/products/<product_id>/images/uploads/<upload_id>")
-def get_image_upload(product_id: str, upload_id: str) -> Response[str]:
-    runtime = get_images_runtime()
-    event = app.current_event
-    principal = runtime.authenticator.authenticate(event.headers.get("authorization"), READ_SCOPE)
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
-    request = parse_upload_status(product_id, upload_id)
-    return respond(app, runtime.uploads.status(principal, request))
+@routes.route("GET", "/api/v1/products/{id}/images/uploads/{uploadId}", success_metric=UPLOAD_READ)
+def get_image_upload(request: HttpRequest) -> Outcome:
+    runtime, principal = _caller(request, READ_SCOPE)
+    upload = parse_upload_status(request.path_parameters["id"], request.path_parameters["uploadId"])
+    return runtime.uploads.status(principal, upload)
 
 
 # As the other HTTP functions: the event (an image, here) is never logged, the response body stays out of the trace,
-# and the request's metric is flushed even when the handler raises.
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True)
+# and the request's log line and metric are written even when the handler raises.
 @traced
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime = get_images_runtime()
     runtime.direct_uploads.register_lambda_context(context)
-    success = SUCCESS_METRICS.get(str(event.get("routeKey")), IMAGE_APPENDED)
-    with observed_request(event, runtime.settings, success_metric=success) as request_log:
-        app.append_context(request_log=request_log)  # type: ignore[no-untyped-call]  # untyped in Powertools
-        return app.resolve(event, context)
+    with observed_request(event, context, runtime.settings) as request_log:
+        return routes.resolve(event, request_log)

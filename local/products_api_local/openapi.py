@@ -393,9 +393,8 @@ def images_handler_module() -> ModuleType:
 
 
 def handler_routes() -> list[tuple[str, str]]:
-    """(path, lower-case method) of the handlers' Powertools routes, path parameters as `{name}`, sorted."""
-    methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-    routes = []
+    """(path, lower-case method) of the handlers' routes, path parameters as `{name}`, sorted."""
+    routes: list[tuple[str, str]] = []
     for module in (
         handler_module(),
         history_handler_module(),
@@ -403,8 +402,7 @@ def handler_routes() -> list[tuple[str, str]]:
         openapi_reading.read_handler_module(),
         usage_handler_module(),
     ):
-        paths = module.app.get_openapi_schema().model_dump(by_alias=True, exclude_none=True).get("paths") or {}
-        routes += [(path, method) for path, item in paths.items() for method in item if method in methods]
+        routes += module.routes.declared()
     return sorted(routes)
 
 

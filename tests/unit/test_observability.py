@@ -292,16 +292,16 @@ def test_the_history_route_is_observed_the_same_way(
 
 
 @on_moto
-def test_a_failure_outside_the_resolver_is_observed(
+def test_a_failure_outside_the_router_is_observed(
     api: Api, handler_log: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(event: Any, context: Any) -> Any:
-        raise RuntimeError("resolver broke")
+    def broken(event: Any, request_log: Any) -> Any:
+        raise RuntimeError("router broke")
 
-    monkeypatch.setattr(handler_module().app, "resolve", broken)
+    monkeypatch.setattr(handler_module().routes, "resolve", broken)
     event = product_event(EVENT_PRODUCT_ID, {"name": PROBE_NAME})
     capsys.readouterr()
-    with pytest.raises(RuntimeError, match="resolver broke"):
+    with pytest.raises(RuntimeError, match="router broke"):
         api.invoke(event)
     (line,) = [json.loads(text) for text in handler_log.getvalue().splitlines()]
     assert (line["level"], line["message"], line["status"], line["outcome"]) == (
@@ -310,6 +310,6 @@ def test_a_failure_outside_the_resolver_is_observed(
         500,
         "InternalError",
     )
-    assert "resolver broke" in line["exception"]
+    assert "router broke" in line["exception"]
     (blob,) = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
     assert metric_names(blob) == ["InternalError"]

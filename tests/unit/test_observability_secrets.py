@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from observability_support import Observe, explode
-from products_api.api import observability
+from products_api.api import observability, redaction
 from products_api.products.rules import ProductUpdater
 from products_api.products.runtime import Runtime
 from support import (
@@ -63,7 +63,7 @@ def test_no_credential_in_any_log_even_at_debug(
     failed = observe(product_event(EVENT_PRODUCT_ID, {"name": "boom"}))
     assert failed.response.status == 500
     assert failed.line["exception_name"] == "RuntimeError"
-    assert observability.REDACTED in failed.line["exception"]  # the line was written, masked
+    assert redaction.REDACTED in failed.line["exception"]  # the line was written, masked
 
     captured = capsys.readouterr()
     # pytest hangs its capture handler on every logger, the function's own too, where it sees records before the
@@ -90,14 +90,14 @@ def test_no_credential_in_any_log_even_at_debug(
     ],
 )
 def test_redact_masks_credentials_in_text(text: str, secret: str) -> None:
-    redacted = observability.redact_text(text)
+    redacted = redaction.redact_text(text)
     assert secret not in redacted
-    assert observability.REDACTED in redacted
+    assert redaction.REDACTED in redacted
 
 
 def test_a_line_without_secrets_is_written_as_the_masking_path_would_write_it() -> None:
     line = {"message": "request completed", "status": 200, "tags": ("a", "b"), "when": uuid.UUID(int=7), "n": None}
-    assert observability.redacted_json(line) == json.dumps(observability.redact(line), separators=(",", ":"))
+    assert redaction.redacted_json(line) == json.dumps(redaction.redact(line), separators=(",", ":"))
 
 
 @pytest.mark.parametrize(
@@ -110,9 +110,9 @@ def test_a_line_without_secrets_is_written_as_the_masking_path_would_write_it() 
     ],
 )
 def test_a_line_that_might_hold_a_secret_is_masked(value: Any) -> None:
-    written = observability.redacted_json({"message": "m", "value": value})
+    written = redaction.redacted_json({"message": "m", "value": value})
     assert "[REDACTED]" in written
-    assert written == json.dumps(observability.redact({"message": "m", "value": value}), separators=(",", ":"))
+    assert written == json.dumps(redaction.redact({"message": "m", "value": value}), separators=(",", ":"))
 
 
 def test_redact_masks_sensitive_keys_and_keeps_the_rest() -> None:
@@ -124,11 +124,11 @@ def test_redact_masks_sensitive_keys_and_keeps_the_rest() -> None:
         "count": 3,
         "empty": None,
     }
-    assert observability.redact(record) == {
+    assert redaction.redact(record) == {
         "message": "request completed",
         "credential_id": "cred_0123",
-        "headers": {"Authorization": observability.REDACTED, "Content-Type": "application/json"},
-        "items": [{"password": observability.REDACTED}, {"token": observability.REDACTED}, "plain"],
+        "headers": {"Authorization": redaction.REDACTED, "Content-Type": "application/json"},
+        "items": [{"password": redaction.REDACTED}, {"token": redaction.REDACTED}, "plain"],
         "count": 3,
         "empty": None,
     }

@@ -9,7 +9,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from products_api.api.observability import might_hold_secret
+from products_api.api.redaction import might_hold_secret
 
 # The pre-scan as it was: a case-insensitive regex over the serialised line.
 FORMER = re.compile(

@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import json
 import logging
-import re
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS
 
 from products_api.api import catalogue, messages
+from products_api.api.redaction import redacted_json
 from products_api.api.requests import product_id_from_path
 from products_api.api.responses import Outcome
 from products_api.errors import DomainError, InvalidProductId
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from products_api.core.settings import ApiSettings
 
 # --- outcome metrics: one per request, value 1, so their sum is the request count --------------------------------
@@ -55,6 +59,7 @@ OUTCOME_METRICS = (
 # The metric dimensions besides Powertools' `service`: low cardinality only. Request, company and product ids go in
 # the log line (and the request id in the EMF metadata), never in a dimension: each value would be a metric.
 ENVIRONMENT_DIMENSION = "environment"
+SERVICE_DIMENSION = "service"  # POWERTOOLS_SERVICE_NAME, when set
 
 
 def outcome_metric(status: int, code: str | None, *, replayed: bool, success: str = PRODUCT_UPDATED) -> str:
@@ -64,101 +69,6 @@ def outcome_metric(status: int, code: str | None, *, replayed: bool, success: st
     if code is None:
         return success if status < 400 else catalogue.INTERNAL.metric
     return catalogue.METRIC_BY_CODE.get(code, catalogue.INTERNAL.metric)
-
-
-# --- redaction ---------------------------------------------------------------------------------------------------
-
-REDACTED = "[REDACTED]"
-# Mapping keys whose values are secrets whatever they hold (headers, botocore's request dicts, settings).
-_SENSITIVE_KEY = re.compile(r"authorization|security[-_]?token|secret|password|api[-_]?key|cookie|^token$", re.I)
-# A cheap test first: almost every string logged contains none of these, and skips the substitutions.
-_MAYBE_SECRET = re.compile(r"authorization|bearer|basic\s|tp_|security-token|credential=|signature=|AKIA|ASIA", re.I)
-_SECRETS_IN_TEXT = (
-    # a header's value in a repr, a dict or JSON: 'Authorization': 'Bearer x', "x-amz-security-token"=b"..."
-    (
-        re.compile(r"""((?:authorization|x-amz-security-token)["']?\s*[:=]\s*b?)(["'])(?:\\.|(?!\2).)*\2""", re.I),
-        rf"\1\2{REDACTED}\2",
-    ),
-    # a header line: Authorization: Bearer x (to the end of the line)
-    (re.compile(r"((?:authorization|x-amz-security-token)\s*:\s*)(?![\"'\s])[^\r\n]+", re.I), rf"\1{REDACTED}"),
-    (re.compile(r"\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*", re.I), rf"\1 {REDACTED}"),
-    # API keys (tp_ and the 256-bit secret); OAuth tokens carry no prefix and are caught by the forms above
-    (re.compile(r"\btp_[A-Za-z0-9_\-]{8,}"), f"tp_{REDACTED}"),
-    # SigV4 parts and AWS access key ids (botocore's request dumps)
-    (re.compile(r"\b(Credential|Signature)=[^\s,'\"]+"), rf"\1={REDACTED}"),
-    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),
-)
-
-
-def redact_text(text: str) -> str:
-    if not _MAYBE_SECRET.search(text):
-        return text
-    for pattern, replacement in _SECRETS_IN_TEXT:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def redact(value: Any) -> Any:
-    """A copy of a log record's data with credentials masked, in keys' values and inside any text."""
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, Mapping):
-        return {
-            key: REDACTED if isinstance(key, str) and _SENSITIVE_KEY.search(key) and item is not None else redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple | set | frozenset):
-        return [redact(item) for item in value]
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return redact_text(str(value))  # what json.dumps(default=str) would write, redacted first
-
-
-# Anything `redact` could change leaves one of these in the serialised line, case-folded: a sensitive key's name, or
-# the cheap test of a secret in text (loosened where JSON escaping could hide it: `basic` without the whitespace,
-# `security`). Substring tests of the case-folded line: a case-insensitive regex over the line cost ~15x more, on
-# every request. casefold() folds at least what re.IGNORECASE matches (e.g. the long s and the Kelvin sign); what it
-# folds beyond only sends a line down the masking path.
-_MIGHT_HOLD_SECRET = (
-    "authorization",
-    "bearer",
-    "basic",
-    "tp_",
-    "security",
-    "credential=",
-    "signature=",
-    "akia",
-    "asia",
-    "secret",
-    "password",
-    "apikey",
-    "api-key",
-    "api_key",
-    "cookie",
-    "token",
-)
-
-
-def might_hold_secret(text: str) -> bool:
-    folded = text.casefold()
-    return any(word in folded for word in _MIGHT_HOLD_SECRET)
-
-
-def _json_default(value: Any) -> Any:
-    # as `redact` writes them: sets as lists, anything else as its text
-    return list(value) if isinstance(value, set | frozenset) else str(value)
-
-
-def redacted_json(log: dict[str, Any]) -> str:
-    """The Logger's serializer: the last step before a line is written, so nothing gets around it.
-
-    Most lines hold nothing to mask: they are written as they are after one scan of the text, and only a line that
-    might hold a secret is walked and masked (a request's line is on every request's path).
-    """
-    text = json.dumps(log, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-    if not might_hold_secret(text):
-        return text
-    return json.dumps(redact(log), separators=(",", ":"), ensure_ascii=False)
 
 
 def protect_library_logs() -> None:
@@ -172,13 +82,13 @@ def protect_library_logs() -> None:
         botocore_logger.setLevel(logging.WARNING)
 
 
-# --- the Powertools objects (service from POWERTOOLS_SERVICE_NAME) ----------------------------------------------
+# --- the Powertools Logger (service from POWERTOOLS_SERVICE_NAME) -----------------------------------------------
 
 logger = Logger(json_serializer=redacted_json)
 # Its records go to its own (redacting) handler only: propagated, a handler that someone adds to the root logger later
 # would write them in its own format, exception text and all, past `redact`.
-logging.getLogger(logger.name).propagate = False
-metrics = Metrics()
+_std_logger = logging.getLogger(logger.name)
+_std_logger.propagate = False
 
 
 def _tracing_on() -> bool:
@@ -210,14 +120,35 @@ def traced(handler: _Handler) -> _Handler:
 
 @dataclass
 class RequestLog:
-    """What the handler learnt about one request: its answer, and the exception behind an error answer."""
+    """What the handler learnt about one request: its answer, the exception behind an error answer, and what a 2xx
+    of the route it took counts as.
+    """
 
     outcome: Outcome | None = None
     error: BaseException | None = None
+    success_metric: str = PRODUCT_UPDATED
 
     def answered(self, outcome: Outcome, error: BaseException | None = None) -> None:
         self.outcome = outcome
         self.error = error
+
+
+@dataclass
+class _Container:
+    """What lives as long as the container: whether its first request is still to come, and the metrics counted
+    during the request under way (the rate limiter's), which go into that request's one EMF blob.
+    """
+
+    cold: bool = True
+    counted: list[str] = field(default_factory=list)
+
+
+_container = _Container()
+
+
+def count_metric(name: str) -> None:
+    """Count `name` once in the current request's EMF blob, next to its outcome metric."""
+    _container.counted.append(name)
 
 
 def _path_product_id(event: Mapping[str, Any]) -> str | None:
@@ -235,14 +166,30 @@ def _cause(error: BaseException | None) -> str | None:
     return f"{type(cause).__name__}: {cause}"[:500] if cause is not None else None
 
 
+def _begin(event: Mapping[str, Any], context: LambdaContext) -> None:
+    """The Logger's keys for this request, as Powertools' `inject_lambda_context(clear_state=True)` sets them: the
+    last request's keys dropped, the container's and the invocation's added, the correlation id = API Gateway's
+    request id. Written out here: the decorator's wrapper and its JMESPath look-up were on every request's path.
+    """
+    cold_start, _container.cold = _container.cold, False
+    _container.counted.clear()
+    logger.structure_logs(
+        cold_start=cold_start,
+        function_name=context.function_name,
+        function_memory_size=context.memory_limit_in_mb,
+        function_arn=context.invoked_function_arn,
+        function_request_id=context.aws_request_id,
+    )
+    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+
+
 @contextmanager
-def observed_request(
-    event: Mapping[str, Any], settings: ApiSettings, *, success_metric: str = PRODUCT_UPDATED
-) -> Iterator[RequestLog]:
-    """Time one request; when it ends (answered or raising), write its log line and its outcome metric (a 2xx
-    counts as `success_metric`).
+def observed_request(event: Mapping[str, Any], context: LambdaContext, settings: ApiSettings) -> Iterator[RequestLog]:
+    """Time one request; when it ends (answered or raising), write its log line and its EMF blob (the outcome
+    metric, and whatever `count_metric` counted meanwhile).
     """
     started = time.perf_counter()
+    _begin(event, context)
     request = RequestLog()
     headers = event.get("headers") or {}
     try:
@@ -250,20 +197,20 @@ def observed_request(
         with messages.request_language(headers.get("accept-language")):
             yield request
     except Exception as exc:
-        # the resolver answers every exception itself; this is a failure around it, answered 500 by Lambda
+        # the router answers every exception itself; this is a failure around it, answered 500 by Lambda
         request.answered(Outcome(500, "", code="internal_error"), exc)
         raise
     finally:
-        _report(event, request, (time.perf_counter() - started) * 1000, settings, success_metric)
+        _report(event, request, (time.perf_counter() - started) * 1000, settings)
 
 
-def _report(
-    event: Mapping[str, Any], request: RequestLog, latency_ms: float, settings: ApiSettings, success_metric: str
-) -> None:
+def _report(event: Mapping[str, Any], request: RequestLog, latency_ms: float, settings: ApiSettings) -> None:
     outcome = request.outcome or Outcome(500, "", code="internal_error")
     error = request.error
     request_id = str((event.get("requestContext") or {}).get("requestId") or "")
-    metric = outcome_metric(outcome.status_code, outcome.code, replayed=outcome.replayed, success=success_metric)
+    metric = outcome_metric(
+        outcome.status_code, outcome.code, replayed=outcome.replayed, success=request.success_metric
+    )
     fields: dict[str, Any] = {
         "request_id": request_id,
         "product_id": _path_product_id(event),
@@ -281,17 +228,88 @@ def _report(
     elif outcome.status_code >= 500:
         logger.warning("request failed", extra={**fields, "cause": _cause(error)})
     elif outcome.status_code >= 400:
-        logger.info("request refused", extra=fields)
+        write_info_line("request refused", fields)
     else:
-        logger.info("request completed", extra=fields)
-
-    metrics.namespace = settings.metrics_namespace
-    metrics.add_dimension(name=ENVIRONMENT_DIMENSION, value=settings.environment_name)
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-    metrics.add_metadata(key="request_id", value=request_id)
+        write_info_line("request completed", fields)
+    _write_metrics(settings, request_id, metric)
 
     # X-Ray annotations are indexed: find a request's trace by the requestId of its response, or traces by outcome
     if tracer is not None:
         tracer.put_annotation(key="request_id", value=request_id)
         tracer.put_annotation(key="status", value=str(outcome.status_code))
         tracer.put_annotation(key="outcome", value=metric)
+
+
+# --- the two lines every request writes, without the machinery around them ------------------------------------
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """What the Powertools formatter's `formatTime` reads of a log record."""
+
+    created: float
+    msecs: float
+
+
+def write_info_line(message: str, fields: Mapping[str, Any]) -> None:
+    """An INFO line exactly as `logger.info(message, extra=fields)` writes it: the Logger's keys in its order (level,
+    location = the caller's function:line, message, timestamp by its formatter, service, the Lambda context, the
+    correlation id, appended keys), then `fields`, then the X-Ray trace id, None values dropped, through the same
+    redacting serializer, to the same stream. What it skips is the logging module's record, caller look-up, handler
+    lock and the formatter's copy of the record: about 0.25 ms of every request (docs/benchmarks.md).
+    `tests/unit/test_log_line.py` holds it to the Logger's own output.
+    """
+    if not _std_logger.isEnabledFor(logging.INFO):
+        return
+    caller = sys._getframe(1)
+    now_ns = time.time_ns()
+    record = {
+        "levelname": "INFO",
+        "funcName": caller.f_code.co_name,
+        "lineno": caller.f_lineno,
+        "asctime": logger.registered_formatter.formatTime(
+            cast("logging.LogRecord", _Stamp(now_ns / 1e9, (now_ns % 1_000_000_000) // 1_000_000 + 0.0))
+        ),
+    }
+    line: dict[str, Any] = {}
+    for key, value in (*logger.get_current_keys().items(), *logger.thread_safe_get_current_keys().items()):
+        # the formatter's placeholders (%(levelname)s, %(funcName)s:%(lineno)d, %(asctime)s) filled as it fills them
+        line[key] = value % record if isinstance(value, str) and key in RESERVED_LOG_ATTRS else value
+    line["message"] = message
+    line.update(fields)
+    trace = os.environ.get("_X_AMZN_TRACE_ID")  # set by Lambda for each invocation, as the formatter reads it
+    line["xray_trace_id"] = trace.split(";")[0].replace("Root=", "") if trace else None
+    text = redacted_json({key: value for key, value in line.items() if value is not None})
+    handler = logger.registered_handler
+    stream = cast("logging.StreamHandler[TextIO]", handler).stream
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def _write_metrics(settings: ApiSettings, request_id: str, outcome: str) -> None:
+    """The request's EMF blob, as Powertools' `Metrics` prints it (one directive; dimensions, then metadata, then
+    each metric's values), with no metric object between requests to reset.
+    """
+    values: dict[str, list[float]] = {}
+    for name in (outcome, *_container.counted):
+        values.setdefault(name, []).append(1.0)
+    _container.counted.clear()
+    dimensions = {ENVIRONMENT_DIMENSION: settings.environment_name}
+    if settings.service_name:
+        dimensions[SERVICE_DIMENSION] = settings.service_name
+    blob = {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": settings.metrics_namespace,
+                    "Dimensions": [list(dimensions)],
+                    "Metrics": [{"Name": name, "Unit": "Count"} for name in values],
+                }
+            ],
+        },
+        **dimensions,
+        "request_id": request_id,
+        **values,
+    }
+    print(json.dumps(blob, separators=(",", ":")))

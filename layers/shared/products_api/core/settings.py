@@ -53,6 +53,8 @@ class ApiSettings(DynamoDBClientSettings):
         validation_alias="POWERTOOLS_METRICS_NAMESPACE",
     )
     environment_name: str = Field(default="local", min_length=1, max_length=128)
+    # Powertools' own variable: the Logger's `service` key, and the metrics' `service` dimension when set.
+    service_name: str | None = Field(default=None, min_length=1, validation_alias="POWERTOOLS_SERVICE_NAME")
 
 
 class WriteLimitSettings(BaseSettings):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
-from products_api.api.observability import metrics, protect_library_logs
+from products_api.api.observability import count_metric, protect_library_logs
 from products_api.auth.credentials import Authenticator, CredentialStore
 from products_api.core.dynamodb import client_config, make_client
 from products_api.images.service import DirectUploadService, ImageTarget, IngestService, UploadService
@@ -76,7 +76,7 @@ class ImagesRuntime:
                 settings.upload_expiry_seconds,
                 settings.upload_record_days,
             ),
-            limiter=build_limiter(settings, client, metrics),
+            limiter=build_limiter(settings, client, count_metric),
         )
 
 

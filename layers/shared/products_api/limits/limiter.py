@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import MetricUnit
 
 from products_api.errors import QuotaExceeded, RateLimited
 from products_api.limits.store import (
@@ -36,7 +35,6 @@ from products_api.limits.store import (
 )
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Metrics
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
     from products_api.core.settings import WriteLimitSettings
@@ -118,15 +116,15 @@ class WriteLimiter:
         raise RateLimited(reset_seconds, headers)
 
 
-def build_limiter(settings: WriteLimitSettings, client: DynamoDBClient, metrics: Metrics) -> WriteLimiter:
-    """The limiter of a function that writes; without a rate (0) it holds no store and makes no call."""
-
-    def add_metric(name: str) -> None:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-
+def build_limiter(
+    settings: WriteLimitSettings, client: DynamoDBClient, count_metric: Callable[[str], None]
+) -> WriteLimiter:
+    """The limiter of a function that writes; without a rate (0) it holds no store and makes no call. Its failures
+    are counted with `count_metric` (observability's: into the request's EMF blob).
+    """
     store = (
         LimitsStore(client, settings.limits_table_name)
         if settings.write_rate_per_minute > 0 and settings.limits_table_name is not None
         else None
     )
-    return WriteLimiter(store, settings.write_rate_per_minute, add_metric)
+    return WriteLimiter(store, settings.write_rate_per_minute, count_metric)

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from products_api.api.observability import metrics, protect_library_logs
+from products_api.api.observability import count_metric, protect_library_logs
 from products_api.auth.credentials import Authenticator, CredentialStore
 from products_api.core.dynamodb import make_client
 from products_api.core.settings import Settings, get_settings
@@ -41,7 +41,7 @@ class Runtime:
             patch_service=PatchProductService(
                 updater, client, settings.idempotency_table_name, settings.idempotency_expiry_seconds
             ),
-            limiter=build_limiter(settings, client, metrics),
+            limiter=build_limiter(settings, client, count_metric),
         )
 
 

@@ -1,0 +1,130 @@
+"""The request's log line and EMF blob are written directly (issue: warm overhead), not through the logging module and
+Powertools' Metrics: these hold both to what Powertools itself writes for the same data, key order included.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any, cast
+
+import pytest
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from products_api.api import observability
+from products_api.core.settings import ApiSettings
+from support import FakeContext
+
+TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}[+-]\d{4}")
+# None is dropped, text is not escaped to ASCII, a secret is masked: the cases where the writer could drift
+FIELDS: dict[str, Any] = {
+    "request_id": "req-1",
+    "product_id": None,
+    "status": 200,
+    "code": None,
+    "outcome": "ProductUpdated",
+    "replayed": False,
+    "latency_ms": 3.14,
+    "note": "Grüße, 製品",
+}
+
+
+@pytest.fixture
+def logger_stream(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """The observability Logger writing to a buffer, with one request's keys set as a request sets them."""
+    handler = observability.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE_HEADER)
+    event = {"requestContext": {"requestId": "req-1"}}
+    observability._begin(event, cast("Any", FakeContext()))
+    observability.logger.append_keys(company_id="ACME", credential_id="cred_1")
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous)
+
+
+def _both_lines(buffer: io.StringIO, fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    observability.write_info_line("request completed", fields)
+    observability.logger.info("request completed", extra=fields)
+    direct, through_logging = (json.loads(line) for line in buffer.getvalue().splitlines())
+    return direct, through_logging
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [FIELDS, {**FIELDS, "note": "Authorization: Bearer abc.def"}, {"request_id": "", "status": 400}],
+    ids=["plain", "secret", "few"],
+)
+def test_the_line_is_the_loggers_line(logger_stream: io.StringIO, fields: dict[str, Any]) -> None:
+    direct, through_logging = _both_lines(logger_stream, fields)
+    # the same keys in the same order and the same values, but for when and where each was written
+    assert list(direct) == list(through_logging)
+    assert {k: v for k, v in direct.items() if k not in {"timestamp", "location"}} == {
+        k: v for k, v in through_logging.items() if k not in {"timestamp", "location"}
+    }
+    assert TIMESTAMP.fullmatch(direct["timestamp"]) and TIMESTAMP.fullmatch(through_logging["timestamp"])
+    assert direct["location"].startswith("_both_lines:") and through_logging["location"].startswith("_both_lines:")
+    assert direct["xray_trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
+
+
+def test_the_line_is_masked_as_the_loggers(logger_stream: io.StringIO) -> None:
+    direct, _ = _both_lines(logger_stream, {"note": "Authorization: Bearer abc.def"})
+    assert "abc.def" not in logger_stream.getvalue()
+    assert "[REDACTED]" in direct["note"]
+
+
+def test_no_line_below_the_loggers_level(logger_stream: io.StringIO) -> None:
+    previous = observability.logger.log_level
+    observability.logger.setLevel("WARNING")
+    try:
+        observability.write_info_line("request completed", FIELDS)
+    finally:
+        observability.logger.setLevel(previous)
+    assert logger_stream.getvalue() == ""
+
+
+def _settings(service: str | None) -> ApiSettings:
+    return ApiSettings.model_validate(
+        {
+            "products_table_name": "products",
+            "credentials_table_name": "credentials",
+            "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
+            "environment_name": "prod",
+            "POWERTOOLS_SERVICE_NAME": service,
+        }
+    )
+
+
+@pytest.mark.parametrize("service", ["products-api", None])
+@pytest.mark.parametrize("counted", [[], ["RateLimiterFailed"], ["RateLimiterFailed", "ProductUpdated"]])
+def test_the_blob_is_the_metrics_blob(
+    service: str | None, counted: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if service is None:
+        monkeypatch.delenv("POWERTOOLS_SERVICE_NAME", raising=False)
+    else:
+        monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", service)
+    capsys.readouterr()
+    for name in counted:
+        observability.count_metric(name)
+    observability._write_metrics(_settings(service), "req-1", "ProductUpdated")
+
+    metrics = Metrics(namespace="ProductsApi")
+    metrics.add_dimension(name="environment", value="prod")
+    for name in ["ProductUpdated", *counted]:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="request_id", value="req-1")
+    metrics.flush_metrics()
+
+    direct, powertools = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    for blob in (direct, powertools):
+        assert isinstance(blob["_aws"].pop("Timestamp"), int)
+    assert json.dumps(direct) == json.dumps(powertools)  # key order included
+    assert observability._container.counted == []  # the next request starts with nothing counted
