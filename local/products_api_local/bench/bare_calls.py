@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from products_api.core.settings import Settings
 from products_api.products.service import IDEMPOTENCY_KEY_PREFIX
+from products_api.products.write_memory import PRUNE_AT, REMEMBERED_WRITES
+from products_api.products.write_memory import SNAPSHOT_FIELDS as RENAME_SNAPSHOT_FIELDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 
 COMPANY = "BENCH"
 IMAGE_URLS = ["https://cdn.example.com/new-hero.jpg"]
+# who made the write, as the handler records it: a credential id of the same length
+UPDATED_BY = "cred_0123456789abcdef"
 
 
 def _s(value: str) -> AttributeValueTypeDef:
@@ -50,43 +54,86 @@ class BareCalls:
         self.replay_record_id = ""
         self.response_data = ""
 
-    def _update_product(self, name: str, write_id: str) -> dict[str, Any]:
+    def _update_product(self, name: str, write_id: str, *, remember: bool = False) -> dict[str, Any]:
+        # a keyed write also leaves `write#<id>` = the version it makes (write_memory.py), and refuses a second run
+        this_write = ", #thisWrite = #version + :one" if remember else ""
+        names = {
+            "#version": "version",
+            "#updatedAt": "updatedAt",
+            "#writeId": "writeId",
+            "#updatedBy": "updatedBy",
+            "#f0": "imageUrls",
+            "#f1": "name",
+            "#pk": "pk",
+        }
+        if remember:
+            names["#thisWrite"] = f"write#{write_id}"
         response = self._client.update_item(
             TableName=self._products,
             Key=self._key,
             UpdateExpression=(
-                "SET #version = #version + :one, #updatedAt = :updatedAt, #writeId = :writeId, #f0 = :f0, #f1 = :f1"
+                f"SET #version = #version + :one, #updatedAt = :updatedAt, #writeId = :writeId{this_write}, "
+                "#updatedBy = :updatedBy, #f0 = :f0, #f1 = :f1"
             ),
-            ConditionExpression="attribute_exists(#pk) AND (attribute_not_exists(#writeId) OR #writeId <> :writeId)",
-            ExpressionAttributeNames={
-                "#version": "version",
-                "#updatedAt": "updatedAt",
-                "#writeId": "writeId",
-                "#f0": "imageUrls",
-                "#f1": "name",
-                "#pk": "pk",
-            },
+            ConditionExpression=(
+                "attribute_exists(#pk) AND (attribute_not_exists(#writeId) OR #writeId <> :writeId)"
+                + (" AND attribute_not_exists(#thisWrite)" if remember else "")
+            ),
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues={
                 ":one": _n(1),
                 ":updatedAt": _s(_now_text()),
                 ":writeId": _s(write_id),
+                ":updatedBy": _s(UPDATED_BY),
                 ":f0": {"L": [_s(url) for url in IMAGE_URLS]},
                 ":f1": _s(name),
             },
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-        return dict(response["Attributes"])
+        written = dict(response["Attributes"])
+        if remember:
+            self._forget_old_writes(written)
+        return written
+
+    def _forget_old_writes(self, item: dict[str, Any]) -> None:
+        """As the handler does once an item remembers PRUNE_AT keyed writes: one UpdateItem removing the oldest."""
+        remembered = sorted((name for name in item if name.startswith("write#")), key=lambda name: int(item[name]["N"]))
+        if len(remembered) < PRUNE_AT:
+            return
+        forgotten = remembered[: len(remembered) - REMEMBERED_WRITES]
+        names = {f"#w{position}": name for position, name in enumerate(forgotten)}
+        self._client.update_item(
+            TableName=self._products,
+            Key=self._key,
+            UpdateExpression="REMOVE " + ", ".join(names),
+            ConditionExpression="attribute_exists(#pk)",
+            ExpressionAttributeNames={**names, "#pk": "pk"},
+        )
 
     def plain(self, name: str) -> None:
         self._update_product(name, uuid.uuid4().hex)
 
     def rename(self, model: str) -> None:
+        """Read, the transaction (the product with the copy of the version it makes, the new lock, the old lock's
+        release), and the read-back of the version it made: what a rename needs since renames no longer depend on
+        the version they read (only on the model they free), so the answer is read after the commit.
+        """
         item = self._client.get_item(TableName=self._products, Key=self._key, ConsistentRead=True)["Item"]
-        version = int(item["version"]["N"])
         old_key = str(item["modelKey"]["S"])
         new_key = model.casefold()
         partition = self._key["pk"]
+        # what the rename leaves alone is copied as it is (if_not_exists of the field), what it sets is copied as set
+        snapshot_names: dict[str, str] = {}
+        snapshot = ["#renameWriteId = :writeId", "#renameVersion = #version + :one", "#sUpdatedAt = :updatedAt"]
+        for position, attribute in enumerate(RENAME_SNAPSHOT_FIELDS):
+            snapshot_names[f"#s{position}"] = f"renameState.{attribute}"
+            if attribute == "model":
+                snapshot.append(f"#s{position} = :s{position}")
+            else:
+                snapshot_names[f"#o{position}"] = attribute
+                snapshot.append(f"#s{position} = if_not_exists(#o{position}, :nothing)")
+        model_position = RENAME_SNAPSHOT_FIELDS.index("model")
         self._client.transact_write_items(
             TransactItems=[
                 {
@@ -94,25 +141,38 @@ class BareCalls:
                         "TableName": self._products,
                         "Key": self._key,
                         "UpdateExpression": (
-                            "SET #version = #version + :one, #updatedAt = :updatedAt, #writeId = :writeId, "
-                            "#f0 = :f0, #modelKey = :modelKey"
+                            "SET "
+                            + ", ".join(snapshot)
+                            + ", #version = #version + :one, #updatedAt = :updatedAt, #writeId = :writeId, "
+                            "#updatedBy = :updatedBy, #f0 = :f0, #modelKey = :modelKey"
                         ),
-                        "ConditionExpression": "attribute_exists(#pk) AND #version = :readVersion",
+                        "ConditionExpression": (
+                            "attribute_exists(#pk) AND #modelKey = :readModelKey AND "
+                            "(attribute_not_exists(#writeId) OR #writeId <> :writeId)"
+                        ),
                         "ExpressionAttributeNames": {
                             "#version": "version",
                             "#updatedAt": "updatedAt",
                             "#writeId": "writeId",
+                            "#updatedBy": "updatedBy",
                             "#f0": "model",
                             "#modelKey": "modelKey",
                             "#pk": "pk",
+                            "#renameWriteId": "renameWriteId",
+                            "#renameVersion": "renameVersion",
+                            "#sUpdatedAt": "renameState.updatedAt",
+                            **snapshot_names,
                         },
                         "ExpressionAttributeValues": {
                             ":one": _n(1),
                             ":updatedAt": _s(_now_text()),
                             ":writeId": _s(uuid.uuid4().hex),
+                            ":updatedBy": _s(UPDATED_BY),
                             ":f0": _s(model),
                             ":modelKey": _s(new_key),
-                            ":readVersion": _n(version),
+                            ":readModelKey": _s(old_key),
+                            ":nothing": {"NULL": True},
+                            f":s{model_position}": _s(model),
                         },
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
@@ -126,8 +186,9 @@ class BareCalls:
                             "entity": _s("modelLock"),
                             "productId": _s(self._product_id),
                         },
-                        "ConditionExpression": "attribute_not_exists(#pk)",
-                        "ExpressionAttributeNames": {"#pk": "pk"},
+                        "ConditionExpression": "attribute_not_exists(#pk) OR #productId = :productId",
+                        "ExpressionAttributeNames": {"#pk": "pk", "#productId": "productId"},
+                        "ExpressionAttributeValues": {":productId": _s(self._product_id)},
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 },
@@ -141,8 +202,10 @@ class BareCalls:
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 },
-            ]
+            ],
+            ClientRequestToken=str(uuid.uuid4()),
         )
+        self._client.get_item(TableName=self._products, Key=self._key, ConsistentRead=True)
 
     def _put_in_progress(self, record_id: str, fingerprint: str) -> None:
         """Powertools' own PutItem: the record is new, or expired, or an in-progress one that timed out."""
@@ -180,7 +243,7 @@ class BareCalls:
         record_id = f"{IDEMPOTENCY_KEY_PREFIX}#{digest}"
         fingerprint = hashlib.sha256(name.encode()).hexdigest()
         self._put_in_progress(record_id, fingerprint)
-        self._update_product(name, digest[:32])
+        self._update_product(name, digest[:32], remember=True)
         self._client.update_item(
             TableName=self._idempotency,
             Key={"id": _s(record_id)},
