@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from products_api.docs_page import DocsFiles, serve
+from products_api.docs_page import DocsFiles, is_docs_path, serve
 
 from products_api_local.template.document import project_root
 
@@ -27,6 +27,8 @@ def local_files(root: Path | None = None) -> DocsFiles:
 
 def serve_docs(method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
     """(status, headers, body) for a `/docs` path, or None for any other path (the API's routes)."""
+    if not is_docs_path(path):
+        return None  # before looking for the checkout's files: every API request passes here
     answer = serve(local_files(), method, path)
     return None if answer is None else (answer.status, answer.headers, answer.body)
 

@@ -35,7 +35,11 @@ BUCKET_TYPE = "AWS::S3::Bucket"
 DISTRIBUTION_TYPE = "AWS::CloudFront::Distribution"
 # Until the server is up: the URL base the runner puts in place of the distribution's domain, then overrides.
 PLACEHOLDER_DOMAIN = "images.localhost"
+# S3 notifies within about a second: polled every quarter second after an upload, and while nothing arrives, a
+# little less often each time up to once a second (a List call to the local S3 costs the runner's process ~5 ms of
+# CPU, which a load test of the API would otherwise share four times a second).
 _POLL_SECONDS = 0.25
+_IDLE_POLL_SECONDS = 1.0
 
 
 def local_bucket_name(logical_id: str) -> str:
@@ -136,12 +140,13 @@ class NotificationPoller:
         self._region = region
         self._log = log
         self._seen: set[tuple[str, str]] = set()
+        self._interval = _POLL_SECONDS
         self._loop = PollLoop(
             self.poll_once,
             thread_name=f"s3-{subscription.function}",
             describe="s3 notifications",
             log=log,
-            interval=lambda: _POLL_SECONDS,
+            interval=lambda: self._interval,
             backoff=lambda: _POLL_SECONDS * 20,
         )
 
@@ -170,6 +175,7 @@ class NotificationPoller:
             if error is not None:
                 self._log(f"{self.subscription.function} {error}")
             delivered += 1
+        self._interval = _POLL_SECONDS if delivered else min(_IDLE_POLL_SECONDS, self._interval * 1.5)
         return delivered
 
 
