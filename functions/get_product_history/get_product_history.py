@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.api.handler import HttpRequest, HttpRoutes
-from products_api.api.observability import HISTORY_READ, logger, observed_request, traced
+from products_api.api.observability import HISTORY_READ, traced
 from products_api.api.requests import parse_history_request
 from products_api.api.responses import Outcome, history_outcome
 from products_api.history.runtime import get_history_runtime
@@ -19,8 +19,7 @@ routes = HttpRoutes()
 @routes.route("GET", "/api/v1/products/{id}/history", success_metric=HISTORY_READ)
 def get_product_history(request: HttpRequest) -> Outcome:
     runtime = get_history_runtime()
-    principal = runtime.authenticator.authenticate(request.headers.get("authorization"), REQUIRED_SCOPE)
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
+    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE)
     query = parse_history_request(request.query, request.path_parameters["id"])
     page = runtime.reader.page(principal.company_id, query.product_id, query.limit, query.before_version)
     return history_outcome(page, query.product_id)
@@ -30,5 +29,4 @@ def get_product_history(request: HttpRequest) -> Outcome:
 # log line and metric are written even when the handler raises.
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    with observed_request(event, context, get_history_runtime().settings) as request_log:
-        return routes.resolve(event, request_log)
+    return routes.serve(event, context, get_history_runtime().settings)

@@ -6,12 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.api.handler import HttpRequest, HttpRoutes
-from products_api.api.observability import PRODUCT_READ, logger, observed_request, traced
+from products_api.api.observability import PRODUCT_READ, traced
 from products_api.api.reading import parse_list_request, product_list_outcome, product_read_outcome
 from products_api.api.requests import product_id_from_path
 from products_api.api.responses import Outcome
-from products_api.auth.credentials import Principal
-from products_api.products.read_runtime import ReadRuntime, get_read_runtime
+from products_api.products.read_runtime import get_read_runtime
 
 REQUIRED_SCOPE = "products:read"
 # a credential that may change products may read them too
@@ -20,25 +19,18 @@ ALSO_ACCEPTED_SCOPES = ("products:write",)
 routes = HttpRoutes()
 
 
-def _reader(request: HttpRequest) -> tuple[ReadRuntime, Principal]:
-    runtime = get_read_runtime()
-    principal = runtime.authenticator.authenticate(
-        request.headers.get("authorization"), REQUIRED_SCOPE, *ALSO_ACCEPTED_SCOPES
-    )
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
-    return runtime, principal
-
-
 @routes.route("GET", "/api/v1/products/{id}", success_metric=PRODUCT_READ)
 def get_product(request: HttpRequest) -> Outcome:
-    runtime, principal = _reader(request)
+    runtime = get_read_runtime()
+    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE, *ALSO_ACCEPTED_SCOPES)
     product = runtime.reader.get(principal.company_id, product_id_from_path(request.path_parameters["id"]))
     return product_read_outcome(product, request.headers.get("if-none-match"))
 
 
 @routes.route("GET", "/api/v1/products", success_metric=PRODUCT_READ)
 def list_products(request: HttpRequest) -> Outcome:
-    runtime, principal = _reader(request)
+    runtime = get_read_runtime()
+    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE, *ALSO_ACCEPTED_SCOPES)
     query = parse_list_request(request.query, principal.company_id)
     if query.model is not None:
         page = runtime.reader.by_model(principal.company_id, query.model, query.status)
@@ -51,5 +43,4 @@ def list_products(request: HttpRequest) -> Outcome:
 # request's log line and metric are written even when the handler raises.
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    with observed_request(event, context, get_read_runtime().settings) as request_log:
-        return routes.resolve(event, request_log)
+    return routes.serve(event, context, get_read_runtime().settings)

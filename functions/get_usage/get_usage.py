@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.api.handler import HttpRequest, HttpRoutes
-from products_api.api.observability import USAGE_READ, logger, observed_request, traced
+from products_api.api.observability import USAGE_READ, traced
 from products_api.api.responses import Outcome
 from products_api.errors import FieldProblem, ValidationFailed
 from products_api.limits.usage import get_usage_runtime
@@ -19,8 +19,7 @@ routes = HttpRoutes()
 @routes.route("GET", "/api/v1/usage", success_metric=USAGE_READ)
 def get_usage(request: HttpRequest) -> Outcome:
     runtime = get_usage_runtime()
-    principal = runtime.authenticator.authenticate(request.headers.get("authorization"), REQUIRED_SCOPE)
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
+    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE)
     unknown = sorted(request.query)
     if unknown:
         # the route takes no parameter: a misspelt one is refused rather than ignored
@@ -34,5 +33,4 @@ def get_usage(request: HttpRequest) -> Outcome:
 # log line and metric are written even when the handler raises.
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    with observed_request(event, context, get_usage_runtime().settings) as request_log:
-        return routes.resolve(event, request_log)
+    return routes.serve(event, context, get_usage_runtime().settings)

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.api.handler import HttpRequest, HttpRoutes
-from products_api.api.observability import PRODUCT_UPDATED, logger, observed_request, traced
+from products_api.api.observability import PRODUCT_UPDATED, traced
 from products_api.api.requests import parse_patch_request
 from products_api.api.responses import Outcome
 from products_api.products.runtime import get_runtime
@@ -19,8 +19,7 @@ routes = HttpRoutes()
 @routes.route("PATCH", "/api/v1/products/{id}", success_metric=PRODUCT_UPDATED)
 def patch_product(request: HttpRequest) -> Outcome:
     runtime = get_runtime()
-    principal = runtime.authenticator.authenticate(request.headers.get("authorization"), REQUIRED_SCOPE)
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
+    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE)
     patch = parse_patch_request(request.event, request.headers, request.path_parameters["id"])
     if patch.patch.model_fields_set:
         # `{}` writes nothing: it is neither limited nor counted, and costs no limiter call
@@ -29,10 +28,9 @@ def patch_product(request: HttpRequest) -> Outcome:
 
 
 # The event is never logged and the response body (product data) stays out of the trace; the request's log line and
-# metric are written when it ends, even when the handler raises (observed_request).
+# metric are written when it ends, even when the handler raises (HttpRoutes.serve).
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime = get_runtime()
     runtime.patch_service.register_lambda_context(context)
-    with observed_request(event, context, runtime.settings) as request_log:
-        return routes.resolve(event, request_log)
+    return routes.serve(event, context, runtime.settings)

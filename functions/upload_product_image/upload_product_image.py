@@ -16,13 +16,11 @@ from products_api.api.observability import (
     UPLOAD_CREATED,
     UPLOAD_READ,
     logger,
-    observed_request,
     traced,
 )
 from products_api.api.responses import Outcome
-from products_api.auth.credentials import Principal
 from products_api.images.requests import parse_create_upload, parse_direct_upload, parse_upload_status
-from products_api.images.runtime import ImagesRuntime, get_images_runtime
+from products_api.images.runtime import get_images_runtime
 
 REQUIRED_SCOPE = "products:write"
 READ_SCOPE = "products:read"
@@ -30,16 +28,10 @@ READ_SCOPE = "products:read"
 routes = HttpRoutes()
 
 
-def _caller(request: HttpRequest, scope: str) -> tuple[ImagesRuntime, Principal]:
-    runtime = get_images_runtime()
-    principal = runtime.authenticator.authenticate(request.headers.get("authorization"), scope)
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
-    return runtime, principal
-
-
 @routes.route("POST", "/api/v1/products/{id}/images", success_metric=IMAGE_APPENDED)
 def upload_product_image(request: HttpRequest) -> Outcome:
-    runtime, principal = _caller(request, REQUIRED_SCOPE)
+    runtime = get_images_runtime()
+    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE)
     upload = parse_direct_upload(request.event, request.headers, request.path_parameters["id"])
     logger.append_keys(image_format=upload.info.format, image_bytes=len(upload.image.data))
     request.admit_write(runtime.limiter, principal.company_id)
@@ -48,7 +40,8 @@ def upload_product_image(request: HttpRequest) -> Outcome:
 
 @routes.route("POST", "/api/v1/products/{id}/images/uploads", success_metric=UPLOAD_CREATED)
 def create_image_upload(request: HttpRequest) -> Outcome:
-    runtime, principal = _caller(request, REQUIRED_SCOPE)
+    runtime = get_images_runtime()
+    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE)
     upload = parse_create_upload(request.event, request.path_parameters["id"])
     # a presigned upload is a write to come: it is limited here, when the client asks for it
     request.admit_write(runtime.limiter, principal.company_id)
@@ -57,7 +50,8 @@ def create_image_upload(request: HttpRequest) -> Outcome:
 
 @routes.route("GET", "/api/v1/products/{id}/images/uploads/{uploadId}", success_metric=UPLOAD_READ)
 def get_image_upload(request: HttpRequest) -> Outcome:
-    runtime, principal = _caller(request, READ_SCOPE)
+    runtime = get_images_runtime()
+    principal = request.caller(runtime.authenticator, READ_SCOPE)
     upload = parse_upload_status(request.path_parameters["id"], request.path_parameters["uploadId"])
     return runtime.uploads.status(principal, upload)
 
@@ -68,5 +62,4 @@ def get_image_upload(request: HttpRequest) -> Outcome:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime = get_images_runtime()
     runtime.direct_uploads.register_lambda_context(context)
-    with observed_request(event, context, runtime.settings) as request_log:
-        return routes.resolve(event, request_log)
+    return routes.serve(event, context, runtime.settings)

@@ -14,11 +14,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from products_api.api.observability import RequestLog
+from products_api.api.observability import RequestLog, logger, observed_request
 from products_api.api.responses import Outcome, error_outcome
-from products_api.limits.limiter import WriteLimiter
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from products_api.auth.credentials import Authenticator, Principal
+    from products_api.core.settings import ApiSettings
+    from products_api.limits.limiter import WriteLimiter
 
 _PATH_PARAMETER = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)\}")
 
@@ -45,6 +51,14 @@ class HttpRequest:
     @property
     def query(self) -> Mapping[str, str]:
         return self.event.get("queryStringParameters") or {}
+
+    def caller(self, authenticator: Authenticator, required_scope: str, *also_accepted: str) -> Principal:
+        """Who sends the request, holding `required_scope` or one of `also_accepted` (Unauthorized, Forbidden
+        otherwise); their company and credential go on every log line that follows.
+        """
+        principal = authenticator.authenticate(self.headers.get("authorization"), required_scope, *also_accepted)
+        logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
+        return principal
 
     def admit_write(self, limiter: WriteLimiter, company_id: str) -> None:
         """Count the write against the company's rate (raises RateLimited, QuotaExceeded)."""
@@ -88,6 +102,11 @@ class HttpRoutes:
     def declared(self) -> list[tuple[str, str]]:
         """(path as written, lower-case method) of each route: what the OpenAPI check compares with template.yaml."""
         return [(route.template, route.method.lower()) for route in self._routes]
+
+    def serve(self, event: Mapping[str, Any], context: LambdaContext, settings: ApiSettings) -> dict[str, Any]:
+        """A function's whole answer to `event`: resolved, timed, and written as one log line and one EMF blob."""
+        with observed_request(event, context, settings) as request_log:
+            return self.resolve(event, request_log)
 
     def resolve(self, event: Mapping[str, Any], request_log: RequestLog) -> dict[str, Any]:
         """The Lambda proxy response to `event`; the answer (and the exception behind an error) goes on the log."""
