@@ -28,6 +28,7 @@ import pytest
 from botocore.config import Config
 from changes_support import Changes, changes_handler_module
 from moto import mock_aws
+from products_api.api import observability
 from products_api.core.dynamodb import make_client
 from products_api.core.settings import ChangesSettings, HistorySettings, load_settings, read_settings
 from products_api.history.recorder import EVENT_SOURCE, EventPublisher, ProductChangeRecorder, make_events_client
@@ -189,10 +190,10 @@ def api(
 
 @pytest.fixture
 def handler_log() -> Iterator[io.StringIO]:
-    """Everything the handler's Powertools Logger writes, at DEBUG. Its stream handler was made with the
-    sys.stdout of the moment the module was first imported, which capsys does not see, so point it here.
+    """Everything the functions' Powertools Logger (api/observability.py) writes, at DEBUG. Its stream handler was
+    made with the sys.stdout of the moment the module was first imported, which capsys does not see, so point it here.
     """
-    logger = handler_module().logger
+    logger = observability.logger
     handler = logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
     buffer = io.StringIO()

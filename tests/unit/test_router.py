@@ -83,9 +83,7 @@ def test_exceptions_are_answered_from_the_catalogue() -> None:
     log = RequestLog()
     answer = routes.resolve(event("PATCH", "/api/v1/products/missing"), log)
     assert answer["statusCode"] == 404 and json.loads(answer["body"])["code"] == "not_found"
-    assert (
-        isinstance(log.error, ProductNotFound) and log.outcome is not None and log.outcome.code == "not_found"
-    )
+    assert isinstance(log.error, ProductNotFound) and log.outcome is not None and log.outcome.code == "not_found"
     answer = routes.resolve(event("PATCH", "/api/v1/products/bug"), log)
     assert answer["statusCode"] == 500 and "a bug" not in answer["body"]
     assert isinstance(log.error, ZeroDivisionError)
