@@ -1,15 +1,12 @@
-"""The OpenAPI description of the read routes (GET /api/v1/products/{id}, GET /api/v1/products), beside
-`openapi.py`, which calls `read_paths` with its shared pieces (error responses, the id parameter, the example product).
-"""
+"""GET /api/v1/products/{id} (read a product, with its `ETag` and 304) and GET /api/v1/products (list them a page
+at a time, or find one by `model`)."""
 
 from __future__ import annotations
 
-import importlib
+import functools
 import json
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from products_api.api import reading
@@ -28,13 +25,16 @@ from products_api.errors import (
 from products_api.products.models import Product
 from products_api.products.store import ProductPage
 
-from products_api_local.template.document import project_root
+from products_api_local.openapi.components import id_parameter
+from products_api_local.openapi.error_responses import error_responses
+from products_api_local.openapi.examples import EXAMPLE_PRODUCT
 
 PRODUCT_PATH = "/api/v1/products/{id}"
 LIST_PATH = "/api/v1/products"
 ROUTES = ((PRODUCT_PATH, "get"), (LIST_PATH, "get"))
 GET_OPERATION_ID = "getProduct"
 LIST_OPERATION_ID = "listProducts"
+# The handler's folder and module, as Lambda imports them (template.yaml: CodeUri and Handler).
 HANDLER_FOLDER = Path("functions") / "get_products"
 HANDLER_MODULE = "get_products"
 
@@ -71,16 +71,6 @@ _HEADERS = {
     "Cache-Control": "How a cache may keep the answer: `private, no-cache` for a product (the caller's own; "
     "revalidate with `If-None-Match` before reuse), `no-store` for a page of products.",
 }
-
-ErrorResponses = Callable[..., dict[str, dict[str, Any]]]
-
-
-def read_handler_module() -> ModuleType:
-    """The read function's module, imported from its folder as Lambda does."""
-    folder = str(project_root() / HANDLER_FOLDER)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module(HANDLER_MODULE)
 
 
 def _headers(headers: dict[str, str]) -> dict[str, Any]:
@@ -184,19 +174,17 @@ def read_paths(
     scope: str,
     write_scope: str,
     refs: dict[str, dict[str, Any]],
-    error_responses: ErrorResponses,
-    id_parameter: dict[str, Any],
-    example: Product,
     tags: Sequence[str] = ("products",),
 ) -> dict[str, dict[str, Any]]:
-    """The two read operations, by path and method."""
-    common = {"idempotent": False, "meanings": _READ_MEANINGS, "reserved_codes": ()}
-    get_errors = error_responses(scope, refs["ErrorResponse"], GET_ERRORS, **common)
-    list_errors = error_responses(
-        scope,
-        refs["ErrorResponse"],
+    """The two read operations, by path and method; `scope` reads, `write_scope` may read too."""
+    example = EXAMPLE_PRODUCT
+    # reads keep nothing for replay, and their codes mean what a query's do
+    read_errors = functools.partial(
+        error_responses, scope, refs["ErrorResponse"], idempotent=False, meanings=_READ_MEANINGS, reserved_codes=()
+    )
+    get_errors = read_errors(GET_ERRORS)
+    list_errors = read_errors(
         LIST_ERRORS,
-        **common,
         validation_example=[
             FieldProblem(
                 field="limit",
@@ -221,7 +209,7 @@ def read_paths(
                 "operationId": GET_OPERATION_ID,
                 "security": security,
                 "parameters": [
-                    id_parameter,
+                    id_parameter(),
                     {
                         "name": "If-None-Match",
                         "in": "header",
