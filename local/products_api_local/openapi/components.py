@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import string
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from products_api.api import requests
@@ -113,3 +114,32 @@ def id_parameter() -> dict[str, Any]:
         "schema": {"type": "string", "pattern": f"^{requests.OBJECT_ID.pattern}$"},
         "example": EXAMPLE_PRODUCT.id,
     }
+
+
+def operation_object(
+    operation_id: str,
+    summary: str,
+    description: str,
+    *,
+    scopes: Sequence[str],
+    responses: Mapping[str, Any],
+    parameters: list[dict[str, Any]] | None = None,
+    request_body: dict[str, Any] | None = None,
+    tag: str = "products",
+) -> dict[str, Any]:
+    """An operation, its keys in the order every operation of the document shows them; a Bearer credential with any
+    one of `scopes` may call it.
+    """
+    operation: dict[str, Any] = {
+        "tags": [tag],
+        "summary": summary,
+        "description": description,
+        "operationId": operation_id,
+        "security": [{SECURITY_SCHEME: [scope]} for scope in scopes],
+    }
+    if parameters is not None:
+        operation["parameters"] = parameters
+    if request_body is not None:
+        operation["requestBody"] = request_body
+    operation["responses"] = dict(responses)
+    return operation

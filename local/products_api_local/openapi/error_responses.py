@@ -17,7 +17,11 @@ from products_api.errors import (
     DomainError,
     FieldProblem,
     InsufficientScope,
+    InvalidCursor,
+    InvalidProductId,
     PreconditionFailed,
+    ProductNotFound,
+    StoreUnavailable,
     Unauthorized,
     ValidationFailed,
 )
@@ -31,6 +35,15 @@ from products_api_local.openapi.headers import REASONS, header, replay_header, r
 
 # What each `code` tells a client: the error catalogue's meaning of it.
 CATALOGUE_MEANINGS = {entry.code: entry.meaning for entry in catalogue.every_error()}
+
+# The errors a route answers, in groups an operation's list is made of (the order of a list does not matter: the
+# document lists the codes in the catalogue's order).
+# Every route: a credential refused or without the scope, the database out of reach.
+EVERY_ROUTE_ERRORS: tuple[type[DomainError], ...] = (Unauthorized, InsufficientScope, StoreUnavailable)
+# A route about one product: a malformed id, or no such product of the caller's company.
+ONE_PRODUCT_ERRORS: tuple[type[DomainError], ...] = (InvalidProductId, ProductNotFound)
+# A route reading pages: a bad query parameter, a cursor it did not hand out.
+PAGED_QUERY_ERRORS: tuple[type[DomainError], ...] = (ValidationFailed, InvalidCursor)
 
 
 @dataclass(frozen=True)

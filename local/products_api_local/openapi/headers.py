@@ -4,6 +4,7 @@ header of kept answers, and the RateLimit fields of the writes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -135,3 +136,13 @@ def with_rate_limit_fields(responses: Mapping[str, dict[str, Any]]) -> dict[str,
             headers.setdefault(name, header(name, int(status), value, required=False))
         documented[status] = {**response, "headers": headers}
     return documented
+
+
+def sent_answer(outcome: api_responses.Outcome, description: str, schema_ref: dict[str, Any]) -> dict[str, Any]:
+    """A success the code sends: every header of `outcome` (described, required), its body as the example."""
+    headers = {name: header(name, outcome.status_code, value, required=True) for name, value in outcome.headers.items()}
+    return {
+        "description": description,
+        "headers": headers,
+        "content": {"application/json": {"schema": schema_ref, "example": json.loads(outcome.body)}},
+    }

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from products_api.api import cursor, requests
 from products_api.api import responses as api_responses
-from products_api.errors import (
-    DomainError,
-    FieldProblem,
-    InsufficientScope,
-    InvalidCursor,
-    InvalidProductId,
-    ProductNotFound,
-    StoreUnavailable,
-    Unauthorized,
-    ValidationFailed,
-)
+from products_api.errors import DomainError, FieldProblem
 
-from products_api_local.openapi.components import SECURITY_SCHEME, id_parameter
-from products_api_local.openapi.error_responses import error_responses
+from products_api_local.openapi.components import id_parameter, operation_object
+from products_api_local.openapi.error_responses import (
+    EVERY_ROUTE_ERRORS,
+    ONE_PRODUCT_ERRORS,
+    PAGED_QUERY_ERRORS,
+    error_responses,
+)
 from products_api_local.openapi.examples import EXAMPLE_HISTORY, EXAMPLE_PRODUCT
-from products_api_local.openapi.headers import header
+from products_api_local.openapi.headers import sent_answer
 
 PATH = "/api/v1/products/{id}/history"
 METHOD = "get"
@@ -33,15 +27,7 @@ HANDLER_FOLDER = Path("functions") / "get_product_history"
 HANDLER_MODULE = "get_product_history"
 
 # What the history route can answer besides 200 and 500.
-ERRORS: tuple[type[DomainError], ...] = (
-    InvalidProductId,
-    ValidationFailed,
-    InvalidCursor,
-    Unauthorized,
-    InsufficientScope,
-    ProductNotFound,
-    StoreUnavailable,
-)
+ERRORS: tuple[type[DomainError], ...] = (*ONE_PRODUCT_ERRORS, *PAGED_QUERY_ERRORS, *EVERY_ROUTE_ERRORS)
 
 # Where the history route's codes mean something else than the update's (it reads a query, and writes nothing).
 CODE_MEANINGS = {
@@ -91,24 +77,34 @@ def parameters() -> list[dict[str, Any]]:
 
 
 def ok_response(history_ref: dict[str, Any]) -> dict[str, Any]:
-    outcome = api_responses.history_outcome(EXAMPLE_HISTORY, EXAMPLE_PRODUCT.id)
-    headers = {name: header(name, outcome.status_code, value, required=True) for name, value in outcome.headers.items()}
-    return {
-        "description": "A page of the product's history, newest (highest version) first: one record per write, "
+    """The history's 200: a page of records."""
+    return sent_answer(
+        api_responses.history_outcome(EXAMPLE_HISTORY, EXAMPLE_PRODUCT.id),
+        "A page of the product's history, newest (highest version) first: one record per write, "
         "with the fields it changed, their values before and after (numbers exactly as stored), when and by which "
         "credential. `nextCursor` leads to the older records, and is null on the last page. A product with no "
         "recorded writes yet has an empty list.",
-        "headers": headers,
-        "content": {"application/json": {"schema": history_ref, "example": json.loads(outcome.body)}},
-    }
+        history_ref,
+    )
 
 
 def operation(read_scope: str, refs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The history's GET operation; `read_scope` is the one the history function requires."""
-    return {
-        "tags": ["products"],
-        "summary": "Read a product's change history",
-        "description": "The writes of one product of the caller's company, newest first, a page at a "
+    errors = error_responses(
+        read_scope,
+        refs["ErrorResponse"],
+        ERRORS,
+        idempotent=False,
+        meanings=CODE_MEANINGS,
+        reserved_codes=(),
+        validation_example=[
+            FieldProblem(field="limit", message=f"must be a whole number from 1 to {requests.HISTORY_LIMIT_MAX}")
+        ],
+    )
+    return operation_object(
+        OPERATION_ID,
+        "Read a product's change history",
+        "The writes of one product of the caller's company, newest first, a page at a "
         "time: follow `nextCursor` until it is null to read them all, each exactly once (records "
         "written meanwhile are newer, so they never shift a walk in progress). Checks run in this "
         "order: credential (401, 403), path id (400 `invalid_id`), query parameters (400 "
@@ -117,23 +113,7 @@ def operation(read_scope: str, refs: dict[str, dict[str, Any]]) -> dict[str, Any
         "product (404 when the caller's company has no such product, whatever other companies hold). "
         "History records are written shortly after each update, so the newest write may take a "
         "moment to appear. Reads nothing but the product's existence and its history; writes nothing.",
-        "operationId": OPERATION_ID,
-        "security": [{SECURITY_SCHEME: [read_scope]}],
-        "parameters": parameters(),
-        "responses": {
-            "200": ok_response(refs["HistoryResponse"]),
-            **error_responses(
-                read_scope,
-                refs["ErrorResponse"],
-                ERRORS,
-                idempotent=False,
-                meanings=CODE_MEANINGS,
-                reserved_codes=(),
-                validation_example=[
-                    FieldProblem(
-                        field="limit", message=f"must be a whole number from 1 to {requests.HISTORY_LIMIT_MAX}"
-                    )
-                ],
-            ),
-        },
-    }
+        scopes=[read_scope],
+        parameters=parameters(),
+        responses={"200": ok_response(refs["HistoryResponse"]), **errors},
+    )

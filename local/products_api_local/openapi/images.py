@@ -21,8 +21,8 @@ from products_api.errors import (
 from products_api.images.multipart import IMAGE_PART, MAX_IMAGE_BYTES
 
 from products_api_local.openapi import update
-from products_api_local.openapi.components import SECURITY_SCHEME, id_parameter
-from products_api_local.openapi.error_responses import error_responses
+from products_api_local.openapi.components import id_parameter, operation_object
+from products_api_local.openapi.error_responses import EVERY_ROUTE_ERRORS, error_responses
 from products_api_local.openapi.examples import EXAMPLE_PRODUCT
 from products_api_local.openapi.headers import with_rate_limit_fields
 
@@ -63,13 +63,7 @@ CREATE_UPLOAD_ERRORS: tuple[type[DomainError], ...] = (
     api_errors.QuotaExceeded,
     StoreUnavailable,
 )
-UPLOAD_STATUS_ERRORS: tuple[type[DomainError], ...] = (
-    InvalidProductId,
-    Unauthorized,
-    InsufficientScope,
-    api_errors.UploadNotFound,
-    StoreUnavailable,
-)
+UPLOAD_STATUS_ERRORS: tuple[type[DomainError], ...] = (InvalidProductId, api_errors.UploadNotFound, *EVERY_ROUTE_ERRORS)
 
 
 def upload_example() -> dict[str, Any]:
@@ -156,20 +150,19 @@ def paths(scope: str, read_scope: str, refs: Mapping[str, dict[str, Any]]) -> di
     ]
     return {
         IMAGES_PATH: {
-            "post": {
-                "tags": ["products"],
-                "summary": "Append one image to a product",
-                "description": f"One image of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB as `multipart/form-data` "
+            "post": operation_object(
+                "uploadProductImage",
+                "Append one image to a product",
+                f"One image of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB as `multipart/form-data` "
                 f"with one file part `{IMAGE_PART}`: JPEG, PNG or WebP, judged by its content. It is stored under a "
                 "key of its own and its URL appended to `imageUrls` in one conditional write (at most 20 images). "
                 "Checks run in this order: credential (401, 403), path id (400), media type (415), "
                 "`Idempotency-Key` (400), `If-Match` (412), size (413), parts (400 `validation_error`), content "
                 "(400 `invalid_image`); then the append (404, 409 `too_many_images`, 412). The idempotency "
                 "fingerprint is the method, the product and the SHA-256 of the image.",
-                "operationId": "uploadProductImage",
-                "security": [{SECURITY_SCHEME: [scope]}],
-                "parameters": direct_parameters,
-                "requestBody": {
+                scopes=[scope],
+                parameters=direct_parameters,
+                request_body={
                     "required": True,
                     "content": {
                         "multipart/form-data": {
@@ -186,40 +179,38 @@ def paths(scope: str, read_scope: str, refs: Mapping[str, dict[str, Any]]) -> di
                         }
                     },
                 },
-                "responses": with_rate_limit_fields(
+                responses=with_rate_limit_fields(
                     {"200": product_ok, **error_responses(scope, error_ref, DIRECT_UPLOAD_ERRORS, reserved_codes=())}
                 ),
-            }
+            )
         },
         UPLOADS_PATH: {
-            "post": {
-                "tags": ["products"],
-                "summary": "Start a presigned upload of an image (up to 10 MB)",
-                "description": "For files too large for the direct upload. Takes no body (or `{}`). Refused at once "
+            "post": operation_object(
+                "createProductImageUpload",
+                "Start a presigned upload of an image (up to 10 MB)",
+                "For files too large for the direct upload. Takes no body (or `{}`). Refused at once "
                 "when the product already has 20 images.",
-                "operationId": "createProductImageUpload",
-                "security": [{SECURITY_SCHEME: [scope]}],
-                "parameters": [id_parameter()],
-                "responses": with_rate_limit_fields(
+                scopes=[scope],
+                parameters=[id_parameter()],
+                responses=with_rate_limit_fields(
                     {
                         "201": created,
                         **error_responses(scope, error_ref, CREATE_UPLOAD_ERRORS, idempotent=False, reserved_codes=()),
                     }
                 ),
-            }
+            )
         },
         UPLOAD_PATH: {
-            "get": {
-                "tags": ["products"],
-                "summary": "Read a presigned upload's status",
-                "description": "Another company's upload, or another product's, is not found.",
-                "operationId": "getProductImageUpload",
-                "security": [{SECURITY_SCHEME: [read_scope]}],
-                "parameters": [id_parameter(), upload_id],
-                "responses": {
+            "get": operation_object(
+                "getProductImageUpload",
+                "Read a presigned upload's status",
+                "Another company's upload, or another product's, is not found.",
+                scopes=[read_scope],
+                parameters=[id_parameter(), upload_id],
+                responses={
                     "200": status_ok,
                     **error_responses(read_scope, error_ref, UPLOAD_STATUS_ERRORS, idempotent=False, reserved_codes=()),
                 },
-            }
+            )
         },
     }

@@ -5,28 +5,22 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from products_api.api import reading
 from products_api.api.cursor import BASE64URL, MAX_CURSOR_LENGTH, encode_list_cursor
-from products_api.errors import (
-    DomainError,
-    FieldProblem,
-    InsufficientScope,
-    InvalidCursor,
-    InvalidProductId,
-    ProductNotFound,
-    StoreUnavailable,
-    Unauthorized,
-    ValidationFailed,
-)
+from products_api.errors import DomainError, FieldProblem
 from products_api.products.models import Product
 from products_api.products.store import ProductPage
 
-from products_api_local.openapi.components import id_parameter
-from products_api_local.openapi.error_responses import error_responses
+from products_api_local.openapi.components import id_parameter, operation_object
+from products_api_local.openapi.error_responses import (
+    EVERY_ROUTE_ERRORS,
+    ONE_PRODUCT_ERRORS,
+    PAGED_QUERY_ERRORS,
+    error_responses,
+)
 from products_api_local.openapi.examples import EXAMPLE_PRODUCT
 
 PRODUCT_PATH = "/api/v1/products/{id}"
@@ -39,20 +33,8 @@ HANDLER_FOLDER = Path("functions") / "get_products"
 HANDLER_MODULE = "get_products"
 
 # What each read route can answer besides 200 (and 304) and 500.
-GET_ERRORS: tuple[type[DomainError], ...] = (
-    InvalidProductId,
-    Unauthorized,
-    InsufficientScope,
-    ProductNotFound,
-    StoreUnavailable,
-)
-LIST_ERRORS: tuple[type[DomainError], ...] = (
-    ValidationFailed,
-    InvalidCursor,
-    Unauthorized,
-    InsufficientScope,
-    StoreUnavailable,
-)
+GET_ERRORS: tuple[type[DomainError], ...] = (*ONE_PRODUCT_ERRORS, *EVERY_ROUTE_ERRORS)
+LIST_ERRORS: tuple[type[DomainError], ...] = (*PAGED_QUERY_ERRORS, *EVERY_ROUTE_ERRORS)
 _READ_MEANINGS = {
     "unavailable": "the database stayed unavailable after retries: retry after `Retry-After` seconds.",
     "validation_error": (
@@ -174,7 +156,6 @@ def read_paths(
     scope: str,
     write_scope: str,
     refs: dict[str, dict[str, Any]],
-    tags: Sequence[str] = ("products",),
 ) -> dict[str, dict[str, Any]]:
     """The two read operations, by path and method; `scope` reads, `write_scope` may read too."""
     example = EXAMPLE_PRODUCT
@@ -194,21 +175,19 @@ def read_paths(
             )
         ],
     )
-    security = [{"bearer": [scope]}, {"bearer": [write_scope]}]
     return {
         PRODUCT_PATH: {
-            "get": {
-                "tags": list(tags),
-                "summary": "Read a product",
-                "description": "One product of the caller's company, as `PATCH` answers it, with its `ETag`: read "
+            "get": operation_object(
+                GET_OPERATION_ID,
+                "Read a product",
+                "One product of the caller's company, as `PATCH` answers it, with its `ETag`: read "
                 "it, then update it with `If-Match` set to that `ETag` so a change made meanwhile is never "
                 "overwritten. A read is consistent: it sees every write answered before it. Checks run in this "
                 "order: credential (401, 403; `products:read` or `products:write`), path id (400 `invalid_id`), "
                 "then the product (404 when the caller's company has none with this id, whatever other companies "
                 "hold). Writes nothing and never counts as a write.",
-                "operationId": GET_OPERATION_ID,
-                "security": security,
-                "parameters": [
+                scopes=[scope, write_scope],
+                parameters=[
                     id_parameter(),
                     {
                         "name": "If-None-Match",
@@ -221,22 +200,21 @@ def read_paths(
                         "example": example.etag,
                     },
                 ],
-                "responses": _get_responses(example, refs["ProductResponse"], get_errors),
-            }
+                responses=_get_responses(example, refs["ProductResponse"], get_errors),
+            )
         },
         LIST_PATH: {
-            "get": {
-                "tags": list(tags),
-                "summary": "List products",
-                "description": "The caller's company's products a page at a time, in id order, optionally only one "
+            "get": operation_object(
+                LIST_OPERATION_ID,
+                "List products",
+                "The caller's company's products a page at a time, in id order, optionally only one "
                 "`status`, or the product holding a `model`. Follow `nextCursor` until it is null to read them "
                 "all. Checks run in this order: credential (401, 403), query parameters (400 `validation_error`, "
                 "every problem at once; an unknown parameter is refused, so a misspelt one is not silently "
                 "ignored), cursor (400 `invalid_cursor`). Writes nothing and never counts as a write.",
-                "operationId": LIST_OPERATION_ID,
-                "security": security,
-                "parameters": _list_parameters(example),
-                "responses": _list_responses(example, refs["ProductListResponse"], list_errors),
-            }
+                scopes=[scope, write_scope],
+                parameters=_list_parameters(example),
+                responses=_list_responses(example, refs["ProductListResponse"], list_errors),
+            )
         },
     }

@@ -4,7 +4,6 @@ its answers, which are every entry of the error catalogue but those of reading a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,10 @@ from products_api.products.fields import READ_ONLY_FIELDS
 from products_api.products.models import ProductPatch
 from pydantic import ValidationError
 
-from products_api_local.openapi.components import SECURITY_SCHEME, OpenApiError, id_parameter
+from products_api_local.openapi.components import OpenApiError, id_parameter, operation_object
 from products_api_local.openapi.error_responses import error_responses, kept_outcomes
 from products_api_local.openapi.examples import EXAMPLE_PATCH, EXAMPLE_PRODUCT
-from products_api_local.openapi.headers import header, replay_header, replayed_header, with_rate_limit_fields
+from products_api_local.openapi.headers import replay_header, replayed_header, sent_answer, with_rate_limit_fields
 
 PATH = "/api/v1/products/{id}"
 METHOD = "patch"
@@ -96,38 +95,33 @@ def request_body(patch_ref: dict[str, Any]) -> dict[str, Any]:
 
 
 def ok_response(product_ref: dict[str, Any]) -> dict[str, Any]:
-    outcome = api_responses.product_outcome(EXAMPLE_PRODUCT)
-    replay_name, _ = replay_header()
-    headers = {name: header(name, outcome.status_code, value, required=True) for name, value in outcome.headers.items()}
-    headers[replay_name] = replayed_header()
-    return {
-        "description": "The product after the update. Each write adds 1 to `version` and sets `updatedAt`; "
+    """The 200 of the update (also of the direct image upload): the product, and `Idempotent-Replayed` on a replay."""
+    answer = sent_answer(
+        api_responses.product_outcome(EXAMPLE_PRODUCT),
+        "The product after the update. Each write adds 1 to `version` and sets `updatedAt`; "
         "timestamps are ISO 8601 UTC with milliseconds and `Z`.",
-        "headers": headers,
-        "content": {"application/json": {"schema": product_ref, "example": json.loads(outcome.body)}},
-    }
+        product_ref,
+    )
+    replay_name, _ = replay_header()
+    answer["headers"][replay_name] = replayed_header()
+    return answer
 
 
 def operation(scope: str, refs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The PATCH operation; `scope` is the one the update function requires."""
-    return {
-        "tags": ["products"],
-        "summary": "Update part of a product",
-        "description": "Changes the fields sent, and only those, of one product of the caller's "
+    errors = error_responses(scope, refs["ErrorResponse"], update_errors())
+    return operation_object(
+        OPERATION_ID,
+        "Update part of a product",
+        "Changes the fields sent, and only those, of one product of the caller's "
         "company. Checks run in this order, so a client can act on the first answer: credential "
         "(401, 403), path id (400), media type (415), body size (413), `Idempotency-Key` (400), "
         "`If-Match` (412), JSON (400 `invalid_json`), fields (400 `validation_error`, every problem "
         "at once); then the update (404, 409, 412, 422, 503). `model` is unique per company among all "
         "its products, compared by its Unicode NFKC case folding (full-width, compatibility and case "
         "variants share one key); the stored value keeps the client's spelling.",
-        "operationId": OPERATION_ID,
-        "security": [{SECURITY_SCHEME: [scope]}],
-        "parameters": parameters(),
-        "requestBody": request_body(refs["ProductPatch"]),
-        "responses": with_rate_limit_fields(
-            {
-                "200": ok_response(refs["ProductResponse"]),
-                **error_responses(scope, refs["ErrorResponse"], update_errors()),
-            }
-        ),
-    }
+        scopes=[scope],
+        parameters=parameters(),
+        request_body=request_body(refs["ProductPatch"]),
+        responses=with_rate_limit_fields({"200": ok_response(refs["ProductResponse"]), **errors}),
+    )
