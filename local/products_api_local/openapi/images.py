@@ -11,18 +11,14 @@ from typing import Any
 from products_api import errors as api_errors
 from products_api.errors import (
     DomainError,
-    InsufficientScope,
     InvalidProductId,
-    ProductNotFound,
-    StoreUnavailable,
-    Unauthorized,
     ValidationFailed,
 )
 from products_api.images.multipart import IMAGE_PART, MAX_IMAGE_BYTES
 
 from products_api_local.openapi import update
 from products_api_local.openapi.components import id_parameter, operation_object
-from products_api_local.openapi.error_responses import EVERY_ROUTE_ERRORS, error_responses
+from products_api_local.openapi.error_responses import EVERY_ROUTE_ERRORS, ONE_PRODUCT_ERRORS, error_responses
 from products_api_local.openapi.examples import EXAMPLE_PRODUCT
 from products_api_local.openapi.headers import with_rate_limit_fields
 
@@ -33,14 +29,12 @@ ROUTES = ((IMAGES_PATH, "post"), (UPLOADS_PATH, "post"), (UPLOAD_PATH, "get"))
 # The handler's folder and module, as Lambda imports them (template.yaml: CodeUri and Handler).
 HANDLER_FOLDER = Path("functions") / "upload_product_image"
 HANDLER_MODULE = "upload_product_image"
+# What each image route can answer besides its success and 500.
 DIRECT_UPLOAD_ERRORS: tuple[type[DomainError], ...] = (
-    InvalidProductId,
+    *ONE_PRODUCT_ERRORS,
     ValidationFailed,
     api_errors.InvalidImage,
     api_errors.InvalidIdempotencyKey,
-    Unauthorized,
-    InsufficientScope,
-    ProductNotFound,
     api_errors.TooManyImages,
     api_errors.IdempotencyInProgress,
     api_errors.PreconditionFailed,
@@ -49,24 +43,22 @@ DIRECT_UPLOAD_ERRORS: tuple[type[DomainError], ...] = (
     api_errors.IdempotencyKeyReused,
     api_errors.RateLimited,
     api_errors.QuotaExceeded,
-    StoreUnavailable,
+    *EVERY_ROUTE_ERRORS,
 )
 CREATE_UPLOAD_ERRORS: tuple[type[DomainError], ...] = (
-    InvalidProductId,
+    *ONE_PRODUCT_ERRORS,
     api_errors.InvalidJson,
     ValidationFailed,
-    Unauthorized,
-    InsufficientScope,
-    ProductNotFound,
     api_errors.TooManyImages,
     api_errors.RateLimited,
     api_errors.QuotaExceeded,
-    StoreUnavailable,
+    *EVERY_ROUTE_ERRORS,
 )
 UPLOAD_STATUS_ERRORS: tuple[type[DomainError], ...] = (InvalidProductId, api_errors.UploadNotFound, *EVERY_ROUTE_ERRORS)
 
 
 def upload_example() -> dict[str, Any]:
+    """An upload's status once its image was appended: the status route's 200 example."""
     return {
         "uploadId": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
         "productId": EXAMPLE_PRODUCT.id,
