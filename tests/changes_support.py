@@ -6,15 +6,13 @@ SQS queue the test reads.
 from __future__ import annotations
 
 import copy
-import importlib
 import json
-import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from products_api.history.store import HistoryEntry, HistoryStore
 from products_api_local.streams.reader import StreamReader
-from support import ROOT, FakeContext
+from support import FakeContext, function_module
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -24,10 +22,7 @@ if TYPE_CHECKING:
 
 def changes_handler_module() -> ModuleType:
     """The stream function's own module, imported from its folder as Lambda does."""
-    folder = str(ROOT / "functions" / "product_changes")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module("product_changes")
+    return function_module("product_changes")
 
 
 class Changes:

@@ -36,3 +36,8 @@ def local_event(http_request: HttpRequest) -> dict[str, Any]:
     match = ROUTES.match(http_request.method, http_request.raw_path)
     assert isinstance(match, RouteMatch), match
     return build_event(http_request, match, LOCAL)
+
+
+def event_with_headers(*headers: tuple[str, str]) -> dict[str, Any]:
+    """The event of a PATCH of the product path that sends `headers` (name, value), in order, repeats included."""
+    return local_event(request(headers=list(headers)))

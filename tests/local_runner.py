@@ -20,10 +20,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 import pytest
 from support import ROOT
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
@@ -44,6 +48,16 @@ class Banner:
     token: str
     seeded: bool
     curl: str
+
+    def dynamodb(self) -> DynamoDBClient:
+        """A client of the runner's DynamoDB Local (which takes any credentials: these keep a real account's out)."""
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://127.0.0.1:{self.dynamodb_port}",
+            region_name="eu-west-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
 
 class Runner:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import importlib
 import json
-import sys
+import subprocess
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +25,7 @@ from products_api.products.models import Product, company_partition, product_sor
 from products_api.products.runtime import Runtime
 from products_api.products.store import ProductStore
 from products_api_local.functions.context import LambdaContext
+from products_api_local.functions.loader import import_function_module
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -43,6 +43,17 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
+def run_in_project(
+    command: Sequence[str], *, stdin: str = "", env: Mapping[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`command` run from the project's root as a shell would run it: its exit status and text output, never raising
+    on a non-zero status (the tests read it).
+    """
+    return subprocess.run(
+        list(command), cwd=ROOT, input=stdin, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def http_event_files() -> list[Path]:
     """The HTTP API events of `events/`; the others are DynamoDB stream events (a `Records` list)."""
     return sorted(path for path in EVENTS.glob("*.json") if "Records" not in json.loads(path.read_text()))
@@ -50,10 +61,7 @@ def http_event_files() -> list[Path]:
 
 def function_module(name: str) -> ModuleType:
     """A function's own module, imported from its folder (functions/<name>/<name>.py) as Lambda does."""
-    folder = str(ROOT / "functions" / name)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module(name)
+    return import_function_module(ROOT / "functions" / name, name)
 
 
 def handler_module() -> ModuleType:
@@ -71,6 +79,31 @@ class FakeContext(LambdaContext):
 
     def __init__(self, remaining_ms: int = 10_000) -> None:
         super().__init__("UpdateProductFunction", remaining_ms=remaining_ms, memory_limit_in_mb=512)
+
+
+def sample_product(
+    product_id: str | None = None, company_id: str = "ACME", model: str | None = None, **fields: Any
+) -> Product:
+    """A product as the tests seed it: a battery pack of version 1 with a unique model, `fields` (by attribute name)
+    changing any of its other values.
+    """
+    created = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+    product = Product(
+        id=product_id or uuid.uuid4().hex[:24],
+        company_id=company_id,
+        name=fields.pop("name", "Li-Ion 48V Battery Pack"),
+        model=model or f"MODEL-{uuid.uuid4().hex[:8]}",
+        description=fields.pop("description", "Original description"),
+        default_field_values=fields.pop("default_field_values", {"chemistry": "NMC", "capacityWh": 960}),
+        image_urls=fields.pop("image_urls", ["https://cdn.example.com/hero.jpg"]),
+        status=fields.pop("status", "active"),
+        source_locale=fields.pop("source_locale", "en"),
+        version=fields.pop("version", 1),
+        created_at=created,
+        updated_at=fields.pop("updated_at", created + timedelta(days=1)),
+    )
+    assert not fields, f"unknown fields {fields}"
+    return product
 
 
 @dataclass
@@ -158,19 +191,26 @@ def invoke_handler(module: ModuleType, event: dict[str, Any], context: FakeConte
     return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), result.get("body") or "")
 
 
-class Api:
+class FunctionCaller:
+    """A function's handler, imported from its folder as Lambda does, called in this process with HTTP API events."""
+
+    def __init__(self, handler: ModuleType) -> None:
+        self.handler = handler
+
+    def invoke(self, event: dict[str, Any], context: FakeContext | None = None) -> ApiResponse:
+        return invoke_handler(self.handler, event, context)
+
+
+class Api(FunctionCaller):
     """The deployed function's entry point on one backend, with helpers to seed and inspect data."""
 
     def __init__(self, client: DynamoDBClient, settings: Settings, runtime: Runtime) -> None:
+        super().__init__(handler_module())
         self.client = client
         self.settings = settings
         self.runtime = runtime
         self.products = ProductStore(client, settings.products_table_name)
         self.credentials = CredentialStore(client, settings.credentials_table_name)
-        self.handler = handler_module()
-
-    def invoke(self, event: dict[str, Any], context: FakeContext | None = None) -> ApiResponse:
-        return invoke_handler(self.handler, event, context)
 
     def patch(
         self,
@@ -218,22 +258,7 @@ class Api:
         model: str | None = None,
         **fields: Any,
     ) -> Product:
-        created = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-        product = Product(
-            id=product_id or uuid.uuid4().hex[:24],
-            company_id=company_id,
-            name=fields.pop("name", "Li-Ion 48V Battery Pack"),
-            model=model or f"MODEL-{uuid.uuid4().hex[:8]}",
-            description=fields.pop("description", "Original description"),
-            default_field_values=fields.pop("default_field_values", {"chemistry": "NMC", "capacityWh": 960}),
-            image_urls=fields.pop("image_urls", ["https://cdn.example.com/hero.jpg"]),
-            status=fields.pop("status", "active"),
-            source_locale=fields.pop("source_locale", "en"),
-            version=fields.pop("version", 1),
-            created_at=created,
-            updated_at=created + timedelta(days=1),
-        )
-        assert not fields, f"unknown fields {fields}"
+        product = sample_product(product_id, company_id, model, **fields)
         self.products.create(product)
         return product
 
@@ -269,17 +294,14 @@ class Api:
         return [from_attribute_values(item) for item in page.get("Items", [])]
 
 
-class HistoryApi:
+class HistoryApi(FunctionCaller):
     """The history function's entry point on one backend, beside `Api` (which seeds products and credentials)."""
 
     def __init__(self, api: Api, runtime: HistoryRuntime) -> None:
+        super().__init__(history_handler_module())
         self.api = api
         self.runtime = runtime
         self.store = HistoryStore(api.client, runtime.settings.history_table_name)
-        self.handler = history_handler_module()
-
-    def invoke(self, event: dict[str, Any], context: FakeContext | None = None) -> ApiResponse:
-        return invoke_handler(self.handler, event, context)
 
     def get(
         self,

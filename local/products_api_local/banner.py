@@ -52,7 +52,7 @@ def print_banner(
         f"  Image URLs:     {(local_s3.images_base_url or '-') if local_s3 is not None else '-'}/images/...",
         f"  Data:           {storage}",
         f"  Demo data:      {'seeded now' if seeded else 'found from an earlier start'} (company {demo.company})",
-        f"  Demo product:   {demo.productId}",
+        f"  Demo product:   {demo.product_id}",
         f"  Demo API key:   {demo.token}",
         f"  API reference:  {docs_url(base_url)} (try it in a browser: Authorize with the demo API key)",
         "  Routes:",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,8 @@ from products_api.core.dynamodb import from_attribute_values, to_attribute_value
 from products_api.errors import DuplicateModel
 from products_api.products.models import NewProduct, company_partition, model_key, model_lock_sort_key
 from products_api.products.store import ProductStore
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from products_api_local.cli import import_products
 
@@ -44,10 +45,13 @@ EXAMPLE_PATCH_BODY = """{
   }"""
 
 
-@dataclass(frozen=True)
-class Demo:
+class Demo(BaseModel):
+    """The demo's company, product and API key; in demo.json under camelCase keys (`productId`)."""
+
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+
     company: str
-    productId: str  # noqa: N815 - the key names of demo.json
+    product_id: str
     token: str
 
 
@@ -62,7 +66,7 @@ def ensure_demo(
     credentials = CredentialStore(client, credentials_table)
     state_file = state_dir / STATE_FILE if state_dir is not None else None
     known = _read_state(state_file) if state_file is not None else None
-    if known is not None and products.get(known.company, known.productId) is not None:
+    if known is not None and products.get(known.company, known.product_id) is not None:
         credential = credentials.find(token_hash(known.token))
         # a key minted by an older runner may lack a scope the demo now needs: mint a new one then
         if credential is not None and credential.revoked_at is None and set(DEMO_SCOPES) <= set(credential.scopes):
@@ -75,7 +79,7 @@ def ensure_demo(
         # demo.json was lost but the database kept the product: adopt it rather than fail.
         product_id = _model_owner(client, products_table, product.model)
     token, _ = credentials.create(DEMO_COMPANY, "api-key", DEMO_SCOPES, None, datetime.now(UTC))
-    demo = Demo(company=DEMO_COMPANY, productId=product_id, token=token)
+    demo = Demo(company=DEMO_COMPANY, product_id=product_id, token=token)
     if state_file is not None:
         _write_state(state_file, demo)
     return demo, True
@@ -91,9 +95,8 @@ def _model_owner(client: DynamoDBClient, products_table: str, model: str) -> str
 
 def _read_state(path: Path) -> Demo | None:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        return Demo(company=document["company"], productId=document["productId"], token=document["token"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return Demo.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
         # Missing or damaged: seeding again is the remedy, not an error.
         return None
 
@@ -104,7 +107,7 @@ def _write_state(path: Path, demo: Demo) -> None:
     # Only the owner may read the token.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(asdict(demo), handle, indent=2)
+        json.dump(demo.model_dump(by_alias=True), handle, indent=2)
         handle.write("\n")
     # A crash mid-write leaves the previous file (or none), never half of one.
     temporary.replace(path)
@@ -113,7 +116,7 @@ def _write_state(path: Path, demo: Demo) -> None:
 def history_curl_example(base_url: str, demo: Demo) -> str:
     """A ready-to-paste read of the demo product's history."""
     return (
-        f"curl -sS '{base_url}/api/v1/products/{demo.productId}/history?limit=5' \\\n"
+        f"curl -sS '{base_url}/api/v1/products/{demo.product_id}/history?limit=5' \\\n"
         f'  -H "Authorization: Bearer {demo.token}"'
     )
 
@@ -122,7 +125,7 @@ def curl_example(base_url: str, demo: Demo) -> str:
     """The docs' curl example against this API and the demo product, ready to paste."""
     return (
         "curl -sS -X PATCH \\\n"
-        f"  {base_url}/api/v1/products/{demo.productId} \\\n"
+        f"  {base_url}/api/v1/products/{demo.product_id} \\\n"
         f'  -H "Authorization: Bearer {demo.token}" \\\n'
         '  -H "Content-Type: application/json" \\\n'
         f"  -d '{EXAMPLE_PATCH_BODY}'"

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
 import pytest
 from limits_support import limited_api
+from products_api_local.bench.warm import counting
 from support import EVENT_PRODUCT_ID, Api
-
-
-@contextmanager
-def counting(api: Api) -> Iterator[list[str]]:
-    """The DynamoDB operations sent (every attempt), in order."""
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    api.client.meta.events.register("before-call.dynamodb", record, unique_id="count-calls")
-    try:
-        yield calls
-    finally:
-        api.client.meta.events.unregister("before-call.dynamodb", unique_id="count-calls")
 
 
 @pytest.fixture
@@ -47,7 +31,7 @@ REQUEST_KINDS = [
 
 @pytest.mark.parametrize(("body", "expected"), REQUEST_KINDS)
 def test_calls_per_request_kind(warm_api: Api, body: dict[str, Any], expected: list[str]) -> None:
-    with counting(warm_api) as calls:
+    with counting(warm_api.client) as calls:
         assert warm_api.patch(EVENT_PRODUCT_ID, body).status == 200
     assert calls == expected
 
@@ -62,7 +46,7 @@ def test_the_write_rate_adds_exactly_its_one_call(
 ) -> None:
     limited = limited_api(monkeypatch, boto3_session, 100)
     assert limited.patch(EVENT_PRODUCT_ID, {}).status == 200  # caches the credential
-    with counting(limited) as calls:
+    with counting(limited.client) as calls:
         assert limited.patch(EVENT_PRODUCT_ID, body).status == 200
     # the counter's conditional UpdateItem first; `{}` writes nothing and is not limited
     assert calls == (["UpdateItem", *expected] if body else expected)
@@ -70,26 +54,26 @@ def test_the_write_rate_adds_exactly_its_one_call(
 
 def test_first_request_with_a_key_then_its_replay(warm_api: Api) -> None:
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    with counting(warm_api) as first:
+    with counting(warm_api.client) as first:
         assert warm_api.patch(EVENT_PRODUCT_ID, {"name": "x"}, key).status == 200
     # in-progress record, the product write, the completed record
     assert first == ["PutItem", "UpdateItem", "UpdateItem"]
-    with counting(warm_api) as replay:
+    with counting(warm_api.client) as replay:
         assert warm_api.patch(EVENT_PRODUCT_ID, {"name": "x"}, key).header("Idempotent-Replayed") == "true"
     # the failed conditional put returns the record itself (ALL_OLD): no GetItem
     assert replay == ["PutItem"]
 
 
 def test_failed_conditions_explain_themselves_without_a_read(warm_api: Api) -> None:
-    with counting(warm_api) as stale:
+    with counting(warm_api.client) as stale:
         assert warm_api.patch(EVENT_PRODUCT_ID, {"name": "x"}, {"If-Match": '"7"'}).status == 412
-    with counting(warm_api) as missing:
+    with counting(warm_api.client) as missing:
         assert warm_api.patch("dddddddddddddddddddddddd", {"name": "x"}).status == 404
     assert stale == missing == ["UpdateItem"]
 
 
 def test_refused_requests_cost_nothing(warm_api: Api) -> None:
-    with counting(warm_api) as calls:
+    with counting(warm_api.client) as calls:
         assert warm_api.patch(EVENT_PRODUCT_ID, {"name": ""}).status == 400
         assert warm_api.patch("nope", {"name": "x"}).status == 400
         assert warm_api.patch(EVENT_PRODUCT_ID, "[]").status == 400
@@ -98,9 +82,9 @@ def test_refused_requests_cost_nothing(warm_api: Api) -> None:
 
 def test_credential_look_up_is_cached(api: Api) -> None:
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
-    with counting(api) as cold:
+    with counting(api.client) as cold:
         api.patch(EVENT_PRODUCT_ID, {"name": "x"})
-    with counting(api) as warm:
+    with counting(api.client) as warm:
         api.patch(EVENT_PRODUCT_ID, {"name": "y"})
     assert cold == ["GetItem", "UpdateItem"]
     assert warm == ["UpdateItem"]

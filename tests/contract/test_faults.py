@@ -20,18 +20,6 @@ from support import EVENT_PRODUCT_ID, Api, FakeContext
 pytestmark = [pytest.mark.dynamodb_local, pytest.mark.parametrize("backend", ["dynamodb_local"], indirect=True)]
 
 
-def failing(
-    api: Api,
-    operation: str,
-    make_failure: Callable[[], AWSResponse | Exception],
-    *,
-    table: str | None = None,
-    times: int | None = None,
-) -> AbstractContextManager[list[str]]:
-    """Attempts of `operation` (on `table`, if given) on the API's client fail before they reach DynamoDB."""
-    return faults.failing(api.client, operation, make_failure, table=table, times=times)
-
-
 def response_lost(api: Api, operation: str) -> AbstractContextManager[list[int]]:
     """The first attempt of `operation` reaches DynamoDB and is applied, but its answer never comes back."""
     return faults.applied_then_failing(
@@ -67,7 +55,7 @@ def test_database_failure_answers_503(api: Api, failure: str, operation: str, bo
     # the credential look-up must not be what fails: warm the cache first
     assert api.patch(EVENT_PRODUCT_ID, {}).status == 200
     before = api.all_items()
-    with failing(api, operation, FAILURES[failure]) as attempts:
+    with faults.failing(api.client, operation, FAILURES[failure]) as attempts:
         response = api.patch(EVENT_PRODUCT_ID, body)
     assert response.status == 503, response.body
     payload = response.json
@@ -83,7 +71,7 @@ def test_database_failure_answers_503(api: Api, failure: str, operation: str, bo
 def test_failure_after_the_idempotency_record_leaves_the_key_usable(api: Api) -> None:
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     key = str(uuid.uuid4())
-    with failing(api, "UpdateItem", FAILURES["throttled"]):
+    with faults.failing(api.client, "UpdateItem", FAILURES["throttled"]):
         # UpdateItem is also how Powertools completes its record; the product write fails first
         response = api.patch(EVENT_PRODUCT_ID, {"name": "retry me"}, {"Idempotency-Key": key})
     assert response.status == 503
@@ -101,7 +89,7 @@ def test_idempotency_store_down_answers_503_and_writes_nothing(api: Api) -> None
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     assert api.patch(EVENT_PRODUCT_ID, {}).status == 200
     before = api.all_items()
-    with failing(api, "PutItem", FAILURES["throttled"]):
+    with faults.failing(api.client, "PutItem", FAILURES["throttled"]):
         response = api.patch(EVENT_PRODUCT_ID, {"name": "x"}, {"Idempotency-Key": str(uuid.uuid4())})
     assert response.status == 503
     assert response.header("Retry-After") == "1"
@@ -144,7 +132,7 @@ def test_product_write_fails_after_the_idempotency_record_then_the_retry_runs_on
     key = {"Idempotency-Key": str(uuid.uuid4())}
     renaming = "model" in body
     operation, table = ("TransactWriteItems", None) if renaming else ("UpdateItem", api.settings.products_table_name)
-    with failing(api, operation, FAILURES["read-timeout"], table=table):
+    with faults.failing(api.client, operation, FAILURES["read-timeout"], table=table):
         response = api.patch(EVENT_PRODUCT_ID, body, key)
     assert response.status == 503
     assert api.stored_item(EVENT_PRODUCT_ID)["version"] == 1  # type: ignore[index]
@@ -160,7 +148,7 @@ def test_product_write_fails_after_the_idempotency_record_then_the_retry_runs_on
 def test_record_completion_fails_after_the_write_then_the_retry_does_not_write_again(api: Api) -> None:
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    with failing(api, "UpdateItem", FAILURES["throttled"], table=api.settings.idempotency_table_name):
+    with faults.failing(api.client, "UpdateItem", FAILURES["throttled"], table=api.settings.idempotency_table_name):
         # the function's time is already up when the record would be completed: its lock expires at once
         response = api.patch(EVENT_PRODUCT_ID, {"name": "once"}, key, context=FakeContext(remaining_ms=-1))
     assert response.status == 200, "the write happened: the client is told so"
@@ -177,7 +165,7 @@ def test_record_completion_fails_after_the_write_then_the_retry_does_not_write_a
 def test_record_completion_failing_leaves_the_key_in_progress_until_the_time_limit(api: Api) -> None:
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    with failing(api, "UpdateItem", FAILURES["throttled"], table=api.settings.idempotency_table_name):
+    with faults.failing(api.client, "UpdateItem", FAILURES["throttled"], table=api.settings.idempotency_table_name):
         assert api.patch(EVENT_PRODUCT_ID, {"name": "once"}, key).status == 200
     in_flight = api.patch(EVENT_PRODUCT_ID, {"name": "once"}, key)
     assert in_flight.status == 409
@@ -187,7 +175,7 @@ def test_record_completion_failing_leaves_the_key_in_progress_until_the_time_lim
 
 def test_transaction_conflict_is_retried(api: Api) -> None:
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
-    with failing(api, "TransactWriteItems", faults.conflict_response, times=1) as attempts:
+    with faults.failing(api.client, "TransactWriteItems", faults.conflict_response, times=1) as attempts:
         response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"})
     assert attempts == ["TransactWriteItems"]
     assert response.status == 200, response.body
@@ -199,7 +187,7 @@ def test_transaction_conflict_that_persists_is_409_concurrent_update_and_writes_
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     key = {"Idempotency-Key": str(uuid.uuid4())}
     before = api.all_items()
-    with failing(api, "TransactWriteItems", faults.conflict_response):
+    with faults.failing(api.client, "TransactWriteItems", faults.conflict_response):
         # half a second of retries: the function's time less the 2 s margin
         response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"}, key, context=FakeContext(remaining_ms=2500))
     assert response.status == 409
@@ -215,8 +203,8 @@ def test_idempotency_record_delete_failing_after_a_failed_write(api: Api) -> Non
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     key = {"Idempotency-Key": str(uuid.uuid4())}
     with (
-        failing(api, "UpdateItem", FAILURES["throttled"], table=api.settings.products_table_name),
-        failing(api, "DeleteItem", FAILURES["connection-refused"]),
+        faults.failing(api.client, "UpdateItem", FAILURES["throttled"], table=api.settings.products_table_name),
+        faults.failing(api.client, "DeleteItem", FAILURES["connection-refused"]),
     ):
         response = api.patch(EVENT_PRODUCT_ID, {"name": "x"}, key, context=FakeContext(remaining_ms=-1))
     assert response.status == 503

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 from limits_support import limited_api
 from products_api.limits.limiter import RATE_LIMITER_FAILED, WriteLimiter
 from products_api.limits.store import LimitsStore, month_of
+from products_api_local.bench.warm import counting
 from support import EVENT_PRODUCT_ID, EVENT_SCOPES, Api
 
 RATE_LIMIT = re.compile(r'^"writes";r=(\d+);t=(\d+)$')
@@ -32,20 +31,6 @@ def remaining(response: Any) -> int:
     assert match is not None, response.headers
     assert 1 <= int(match.group(2)) <= 60
     return int(match.group(1))
-
-
-@contextmanager
-def counting(api: Api) -> Iterator[list[str]]:
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    api.client.meta.events.register("before-call.dynamodb", record, unique_id="count-limit-calls")
-    try:
-        yield calls
-    finally:
-        api.client.meta.events.unregister("before-call.dynamodb", unique_id="count-limit-calls")
 
 
 def test_the_rate_is_counted_down_then_refused_with_its_fields(api3: Api) -> None:
@@ -89,7 +74,7 @@ def test_write_errors_after_the_limiter_carry_ratelimit(api3: Api) -> None:
 def test_an_empty_patch_is_neither_limited_nor_counted(api3: Api) -> None:
     for index in range(3):
         assert api3.patch(EVENT_PRODUCT_ID, {"name": f"n{index}"}).status == 200
-    with counting(api3) as calls:
+    with counting(api3.client) as calls:
         empty = api3.patch(EVENT_PRODUCT_ID, {})
     assert empty.status == 200
     assert empty.header("RateLimit") is None
@@ -98,7 +83,7 @@ def test_an_empty_patch_is_neither_limited_nor_counted(api3: Api) -> None:
 
 def test_the_limiter_costs_one_call_per_write(api3: Api) -> None:
     assert api3.patch(EVENT_PRODUCT_ID, {"name": "warm"}).status == 200  # caches the credential
-    with counting(api3) as calls:
+    with counting(api3.client) as calls:
         assert api3.patch(EVENT_PRODUCT_ID, {"name": "x"}).status == 200
     # the counter's conditional UpdateItem, then the product's
     assert calls == ["UpdateItem", "UpdateItem"]
@@ -109,7 +94,7 @@ def test_rate_zero_makes_no_call_and_sends_no_fields(
 ) -> None:
     api = limited_api(monkeypatch, boto3_session, 0)
     assert api.patch(EVENT_PRODUCT_ID, {"name": "warm"}).status == 200
-    with counting(api) as calls:
+    with counting(api.client) as calls:
         answer = api.patch(EVENT_PRODUCT_ID, {"name": "x"})
     assert answer.status == 200
     assert answer.header("RateLimit") is None

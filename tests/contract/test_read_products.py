@@ -4,16 +4,24 @@ DynamoDB Local. Products are seeded through the product store (as the import doe
 from __future__ import annotations
 
 import copy
-import importlib
-import sys
 import uuid
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from products_api.core.settings import ReadSettings, read_settings
 from products_api.products.read_runtime import ReadRuntime
-from support import EVENT_PRODUCT_ID, EVENT_TOKEN, ROOT, Api, ApiResponse, invoke_handler, load_event
+from support import (
+    EVENT_PRODUCT_ID,
+    EVENT_TOKEN,
+    Api,
+    ApiResponse,
+    FunctionCaller,
+    function_module,
+    invoke_handler,
+    load_event,
+)
 
 READ_TOKEN = "tp_acme_read_only_token_00000000000000000"
 WRITE_TOKEN = "tp_acme_write_only_token_0000000000000000"
@@ -21,17 +29,15 @@ HISTORY_ONLY_TOKEN = "tp_acme_other_scope_token_000000000000000"
 GLOBEX_TOKEN = "tp_globex_read_token_000000000000000000000"
 
 
-def read_handler_module() -> Any:
-    folder = str(ROOT / "functions" / "get_products")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module("get_products")
+def read_handler_module() -> ModuleType:
+    """The read function's module (GET /api/v1/products/{id} and GET /api/v1/products)."""
+    return function_module("get_products")
 
 
-class ReadApi:
+class ReadApi(FunctionCaller):
     def __init__(self, api: Api) -> None:
+        super().__init__(read_handler_module())
         self.api = api
-        self.handler = read_handler_module()
 
     def get(self, product_id: str, headers: dict[str, str] | None = None, *, token: str = EVENT_TOKEN) -> ApiResponse:
         event = copy.deepcopy(load_event("get_product"))
@@ -40,7 +46,7 @@ class ReadApi:
         event["pathParameters"] = {"id": product_id}
         event["requestContext"]["requestId"] = str(uuid.uuid4())
         event["headers"] = {"authorization": f"Bearer {token}", **(headers or {})}
-        return invoke_handler(self.handler, event)
+        return self.invoke(event)
 
     def list_products(
         self, query: dict[str, str] | None = None, headers: dict[str, str] | None = None, *, token: str = EVENT_TOKEN
@@ -52,7 +58,7 @@ class ReadApi:
         event.pop("queryStringParameters", None)
         if query:
             event["queryStringParameters"] = dict(query)
-        return invoke_handler(self.handler, event)
+        return self.invoke(event)
 
     def walk(self, query: dict[str, str]) -> tuple[list[str], int]:
         """Every product id the pages hand out, following nextCursor, and how many pages it took."""

@@ -12,6 +12,7 @@ without its fix, for:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,23 +35,40 @@ def _delete_idempotency_records(api: Api) -> None:
 # --- 1. only a failed condition is an answer ------------------------------------------------------------------------
 
 
+# A transaction conflict on each write path: (body, the call it fails, the failure, whether only the products table's
+# calls fail). A field update is one UpdateItem on the products table (the idempotency table's UpdateItem must go
+# through); a rename is one TransactWriteItems (with the model locks), which names no single table.
+CONFLICTS: dict[str, tuple[dict[str, Any], str, Callable[[], AWSResponse], bool]] = {
+    "field-update": (
+        {"name": "x"},
+        "UpdateItem",
+        lambda: error_response(400, "TransactionConflictException"),
+        True,
+    ),
+    "rename": ({"model": "NEW"}, "TransactWriteItems", conflict_response, False),
+}
+
+
 @pytest.mark.parametrize("backend", ["dynamodb_local"], indirect=True)
 @pytest.mark.dynamodb_local
-def test_transaction_conflict_on_a_field_update_is_contention_not_not_found(api: Api) -> None:
+@pytest.mark.parametrize("write", sorted(CONFLICTS))
+def test_a_transaction_conflict_that_persists_is_contention_and_writes_nothing(api: Api, write: str) -> None:
+    body, operation, conflict, products_table_only = CONFLICTS[write]
     api.add_product(EVENT_PRODUCT_ID, model="OLD")
     key = {"Idempotency-Key": str(uuid.uuid4())}
     before = api.all_items()
-    conflict = lambda: error_response(400, "TransactionConflictException")  # noqa: E731
-    with failing(api.client, "UpdateItem", conflict, table=api.settings.products_table_name) as attempts:
-        response = api.patch(EVENT_PRODUCT_ID, {"name": "x"}, key, context=FakeContext(SHORT_CONTEXT_MS))
+    table = api.settings.products_table_name if products_table_only else None
+    with failing(api.client, operation, conflict, table=table) as attempts:
+        response = api.patch(EVENT_PRODUCT_ID, body, key, context=FakeContext(SHORT_CONTEXT_MS))
     assert response.status == 409, response.body
-    assert response.json["code"] == "concurrent_update"
+    assert response.json["code"] == "concurrent_update", "contention, not not_found"
     assert response.header("Retry-After") == "1"
     assert len(attempts) > 1, "contention is retried"
     assert api.all_items() == before
     assert api.idempotency_records() == [], "contention is never kept for replay"
-    retry = api.patch(EVENT_PRODUCT_ID, {"name": "x"}, key)
-    assert retry.status == 200 and retry.json["name"] == "x"
+    retry = api.patch(EVENT_PRODUCT_ID, body, key)
+    assert retry.status == 200 and retry.json["version"] == 2
+    assert {name: retry.json[name] for name in body} == body
 
 
 @pytest.mark.parametrize("backend", ["dynamodb_local"], indirect=True)
@@ -62,23 +80,6 @@ def test_a_short_transaction_conflict_is_retried_to_success(api: Api) -> None:
         response = api.patch(EVENT_PRODUCT_ID, {"name": "x"})
     assert len(attempts) == 2
     assert response.status == 200 and response.json["version"] == 2
-
-
-@pytest.mark.parametrize("backend", ["dynamodb_local"], indirect=True)
-@pytest.mark.dynamodb_local
-def test_a_rename_transaction_conflict_that_persists_is_409_and_writes_nothing(api: Api) -> None:
-    api.add_product(EVENT_PRODUCT_ID, model="OLD")
-    key = {"Idempotency-Key": str(uuid.uuid4())}
-    before = api.all_items()
-    with failing(api.client, "TransactWriteItems", conflict_response):
-        response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"}, key, context=FakeContext(SHORT_CONTEXT_MS))
-    assert response.status == 409, response.body
-    assert response.json["code"] == "concurrent_update"
-    assert response.header("Retry-After") == "1"
-    assert api.all_items() == before
-    assert api.idempotency_records() == []
-    retry = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"}, key)
-    assert retry.status == 200 and retry.json["version"] == 2
 
 
 @pytest.mark.parametrize("backend", ["dynamodb_local"], indirect=True)

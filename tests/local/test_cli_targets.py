@@ -17,7 +17,7 @@ from products_api.auth.credentials import KNOWN_SCOPES, CredentialStore
 from products_api_local import cli
 from products_api_local.cli import main
 from products_api_local.dynamodb_local import ENDPOINT_FILE, free_port
-from support import ROOT, Api
+from support import Api, run_in_project
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -27,15 +27,7 @@ ONE_PRODUCT = [{"name": "Charger", "model": "CH-1", "sourceLocale": "en"}]
 
 def _cli(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """The console script's code in a child process: its exit status and output, as a shell would see them."""
-    return subprocess.run(
-        [sys.executable, "-m", "products_api_local.cli", *arguments],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_in_project([sys.executable, "-m", "products_api_local.cli", *arguments], stdin=stdin)
 
 
 def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -42,7 +42,7 @@ def test_an_older_demo_key_without_the_read_scope_is_replaced(
     )
     new, seeded = ensure_demo(dynamodb_client, products, credentials, tmp_path)
     assert seeded
-    assert new.productId == old.productId, "the demo product is kept"
+    assert new.product_id == old.product_id, "the demo product is kept"
     assert new.token != old.token
     minted = store.find(token_hash(new.token))
     assert minted is not None and "products:read" in minted.scopes

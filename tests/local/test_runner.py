@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from local_runner import Banner, Reply, Runner, call, patch, running
 from support import ROOT
@@ -311,13 +310,7 @@ def test_a_patch_reaches_the_history_and_the_event_bus(runner: tuple[Runner, Ban
     assert detail["updatedAt"] == reply.body["updatedAt"]
     assert detail["updatedBy"].startswith("cred_")
 
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=f"http://127.0.0.1:{banner.dynamodb_port}",
-        region_name="eu-west-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    client = banner.dynamodb()
     key = {"pk": {"S": f"COMPANY#demo-company#PRODUCT#{banner.product_id}"}, "version": {"N": str(version)}}
     item = client.get_item(TableName="HistoryTable", Key=key, ConsistentRead=True)["Item"]
     (change,) = item["changes"]["L"]

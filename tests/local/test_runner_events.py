@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from gateway_support import PRODUCT_PATH, ROUTES, TEMPLATE, local_event, request
+from gateway_support import PRODUCT_PATH, ROUTES, TEMPLATE, event_with_headers, local_event, request
 from products_api_local.apigateway.events import (
     ApiGateway,
     HttpRequest,
@@ -98,43 +98,40 @@ def test_every_event_file_matches_a_template_route() -> None:
 # --- the event builder ---------------------------------------------------------------------------------
 
 
-def test_header_names_are_lower_cased_and_repeats_joined_with_commas() -> None:
-    event = local_event(
-        request(
-            headers=[
-                ("Host", "127.0.0.1:3000"),
-                ("IDEMPOTENCY-KEY", "0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f"),
-                ("Accept", "application/json"),
-                ("accept", "text/plain"),
-                ("X-Custom", "a"),
-                ("x-CUSTOM", "b"),
-            ]
-        )
-    )
-    headers = event["headers"]
-    assert all(name == name.lower() for name in headers)
-    assert headers["idempotency-key"] == "0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f"
-    assert headers["accept"] == "application/json,text/plain"
-    assert headers["x-custom"] == "a,b"
+@pytest.mark.parametrize(
+    ("sent", "name", "value"),
+    [
+        (
+            [("IDEMPOTENCY-KEY", "0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f")],
+            "idempotency-key",
+            "0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f",
+        ),
+        ([("Accept", "application/json"), ("accept", "text/plain")], "accept", "application/json,text/plain"),
+        ([("X-Custom", "a"), ("x-CUSTOM", "b")], "x-custom", "a,b"),
+    ],
+    ids=["upper-case", "repeated", "repeated-in-mixed-case"],
+)
+def test_header_names_are_lower_cased_and_repeats_joined_with_commas(
+    sent: list[tuple[str, str]], name: str, value: str
+) -> None:
+    headers = event_with_headers(("Host", "127.0.0.1:3000"), *sent)["headers"]
+    assert all(sent_name == sent_name.lower() for sent_name in headers)
+    assert headers[name] == value
 
 
 def test_cookies_move_from_the_headers_to_cookies() -> None:
-    event = local_event(request(headers=[("Cookie", "a=1; b=2"), ("cookie", "c=3")]))
+    event = event_with_headers(("Cookie", "a=1; b=2"), ("cookie", "c=3"))
     assert event["cookies"] == ["a=1", "b=2", "c=3"]
     assert "cookie" not in event["headers"]
     assert "cookies" not in local_event(request())
 
 
 def test_gateway_sets_forwarding_headers_and_drops_hop_by_hop_ones() -> None:
-    event = local_event(
-        request(
-            headers=[
-                ("Connection", "keep-alive"),
-                ("X-Forwarded-For", "198.51.100.7"),
-                ("X-Forwarded-Proto", "https"),
-                ("Host", "127.0.0.1:3000"),
-            ]
-        )
+    event = event_with_headers(
+        ("Connection", "keep-alive"),
+        ("X-Forwarded-For", "198.51.100.7"),
+        ("X-Forwarded-Proto", "https"),
+        ("Host", "127.0.0.1:3000"),
     )
     headers = event["headers"]
     assert "connection" not in headers
@@ -187,7 +184,7 @@ def test_body_is_text_or_base64(content_type: str | None, body: bytes, as_text: 
 
 
 def test_empty_body_is_absent() -> None:
-    event = local_event(request(headers=[("Content-Type", "application/json")]))
+    event = event_with_headers(("Content-Type", "application/json"))
     assert "body" not in event
     assert event["isBase64Encoded"] is False
 

@@ -72,34 +72,31 @@ def test_invalid_results_are_refused(result: Any) -> None:
 # --- the functions as the runner configures and calls them -------------------------------------------------
 
 
+# What the environment of every function behind the API holds besides its own tables.
+API_FUNCTION_ENVIRONMENT = {
+    "PRODUCTS_TABLE_NAME": "ProductsTable",
+    "CREDENTIALS_TABLE_NAME": "CredentialsTable",
+    "CREDENTIAL_CACHE_SECONDS": "60",
+    "POWERTOOLS_SERVICE_NAME": "products-api",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
+    "ENVIRONMENT_NAME": "products-api-local",  # !Ref AWS::StackName, the runner's stack name
+}
+
+
 def test_function_environment_resolves_to_local_tables_and_parameter_defaults() -> None:
     specs = function_specs(TEMPLATE, ROOT, local_table_names(TEMPLATE), "eu-west-1")
     spec = specs["UpdateProductFunction"]
     assert spec.environment == {
-        "PRODUCTS_TABLE_NAME": "ProductsTable",
+        **API_FUNCTION_ENVIRONMENT,
         "IDEMPOTENCY_TABLE_NAME": "IdempotencyTable",
-        "CREDENTIALS_TABLE_NAME": "CredentialsTable",
-        "CREDENTIAL_CACHE_SECONDS": "60",
         "LIMITS_TABLE_NAME": "LimitsTable",
         "WRITE_RATE_PER_MINUTE": "100",  # the parameter's default
-        "POWERTOOLS_SERVICE_NAME": "products-api",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
-        "ENVIRONMENT_NAME": "products-api-local",  # !Ref AWS::StackName, the runner's stack name
     }
     assert (spec.handler, spec.timeout_seconds, spec.memory_mb) == ("update_product.lambda_handler", 10, 1024)
     assert spec.code_dir == ROOT / "functions" / "update_product"
     history = specs["GetProductHistoryFunction"]
-    assert history.environment == {
-        "PRODUCTS_TABLE_NAME": "ProductsTable",
-        "HISTORY_TABLE_NAME": "HistoryTable",
-        "CREDENTIALS_TABLE_NAME": "CredentialsTable",
-        "CREDENTIAL_CACHE_SECONDS": "60",
-        "POWERTOOLS_SERVICE_NAME": "products-api",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "POWERTOOLS_METRICS_NAMESPACE": "ProductsApi",
-        "ENVIRONMENT_NAME": "products-api-local",
-    }
+    assert history.environment == {**API_FUNCTION_ENVIRONMENT, "HISTORY_TABLE_NAME": "HistoryTable"}
     assert history.handler == "get_product_history.lambda_handler"
     assert history.code_dir == ROOT / "functions" / "get_product_history"
 

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from local_runner import Banner, Reply, Runner, call, patch, running
 
@@ -149,13 +148,7 @@ def test_a_poisoned_record_is_dead_lettered_and_every_other_record_is_processed(
     runner: tuple[Runner, Banner], data_dir: Path
 ) -> None:
     process, banner = runner
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=f"http://127.0.0.1:{banner.dynamodb_port}",
-        region_name="eu-west-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    client = banner.dynamodb()
     before = patch(banner, {"name": "Before the poison"})
     assert before.status == 200, before.body
     # A product item no API write could produce (no version, no timestamps): the stream's function cannot read it,

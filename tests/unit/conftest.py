@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from observability_support import Observe, Observed
+from openapi_support import DOCUMENT, HISTORY_PATH, PATH
 from support import Api, FakeContext
 
 
@@ -26,3 +27,27 @@ def observe(api: Api, handler_log: Any, capsys: pytest.CaptureFixture[str]) -> O
         return Observed(event, response, lines, text, printed)
 
     return run
+
+
+# --- docs/openapi.json (tests/unit/test_openapi_*.py) ---
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    """The committed OpenAPI document, parsed."""
+    loaded: dict[str, Any] = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def operation(document: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH operation of the document."""
+    found: dict[str, Any] = document["paths"][PATH]["patch"]
+    return found
+
+
+@pytest.fixture(scope="module")
+def history_operation(document: dict[str, Any]) -> dict[str, Any]:
+    """The history's GET operation of the document."""
+    found: dict[str, Any] = document["paths"][HISTORY_PATH]["get"]
+    return found

@@ -29,6 +29,32 @@ def _nest(depth: int) -> str:
     return '{"defaultFieldValues": ' + '{"k": ' * (depth - 2) + "{}" + "}" * (depth - 2) + "}"
 
 
+# The requests below differ from a good one in one header or the path's id: a body that would be accepted.
+_GOOD_BODY = '{"name": "x"}'
+
+
+def _media_type(name: str, content_type: str | None, body: str = _GOOD_BODY) -> Hostile:
+    """A body sent as a media type the API does not take (None: no Content-Type at all)."""
+    return Hostile(name, body, 415, "unsupported_media_type", {"content-type": content_type})
+
+
+def _product_id(name: str, product_id: str) -> Hostile:
+    return Hostile(name, _GOOD_BODY, 400, "invalid_id", product_id=product_id)
+
+
+def _idempotency_key(name: str, key: str) -> Hostile:
+    return Hostile(name, _GOOD_BODY, 400, "invalid_idempotency_key", {"idempotency-key": key})
+
+
+def _if_match(name: str, value: str) -> Hostile:
+    return Hostile(name, _GOOD_BODY, 412, "precondition_failed", {"if-match": value})
+
+
+def _authorization(name: str, value: str | None) -> Hostile:
+    """No token of the seeded credential: `value` is the whole Authorization header (None: no header)."""
+    return Hostile(name, _GOOD_BODY, 401, "unauthorized", {} if value is None else {"authorization": value}, token=None)
+
+
 WRONG_TYPES = {
     "name": [1, True, [], {}, 1.5],
     "model": [1, False, ["m"], {"m": 1}],
@@ -101,122 +127,44 @@ CORPUS: list[Hostile] = [
     Hostile("read-only version", json.dumps({"version": 99}), 400, "validation_error"),
     Hostile("read-only companyId", json.dumps({"companyId": "GLOBEX"}), 400, "validation_error"),
     # content types
-    Hostile("no content type", '{"name": "x"}', 415, "unsupported_media_type", {"content-type": None}),
-    Hostile(
-        "form content type",
-        "name=x",
-        415,
-        "unsupported_media_type",
-        {"content-type": "application/x-www-form-urlencoded"},
-    ),
-    Hostile("text/json", '{"name": "x"}', 415, "unsupported_media_type", {"content-type": "text/json"}),
-    Hostile("json-ish suffix", '{"name": "x"}', 415, "unsupported_media_type", {"content-type": "application/jsonx"}),
-    Hostile(
-        "utf-16 charset",
-        '{"name": "x"}',
-        415,
-        "unsupported_media_type",
-        {"content-type": "application/json; charset=utf-16"},
-    ),
-    Hostile(
-        "multipart",
-        "--b\r\n\r\n--b--",
-        415,
-        "unsupported_media_type",
-        {"content-type": "multipart/form-data; boundary=b"},
-    ),
+    _media_type("no content type", None),
+    _media_type("form content type", "application/x-www-form-urlencoded", "name=x"),
+    _media_type("text/json", "text/json"),
+    _media_type("json-ish suffix", "application/jsonx"),
+    _media_type("utf-16 charset", "application/json; charset=utf-16"),
+    _media_type("multipart", "multipart/form-data; boundary=b", "--b\r\n\r\n--b--"),
     # ids
-    Hostile("short id", '{"name": "x"}', 400, "invalid_id", product_id="6650a1b2"),
-    Hostile("long id", '{"name": "x"}', 400, "invalid_id", product_id="6650a1b2c3d4e5f6a7b8c9d0ff"),
-    Hostile("non-hex id", '{"name": "x"}', 400, "invalid_id", product_id="6650a1b2c3d4e5f6a7b8c9zz"),
-    Hostile("uuid id", '{"name": "x"}', 400, "invalid_id", product_id="0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f"),
-    Hostile("encoded traversal id", '{"name": "x"}', 400, "invalid_id", product_id="..%2F..%2Fetc%2Fpasswd00000"),
-    Hostile(
-        "unicode digits id",
-        '{"name": "x"}',
-        400,
-        "invalid_id",
-        product_id="\u0666\u0666\u0665\u0660a1b2c3d4e5f6a7b8c9d0",
-    ),
+    _product_id("short id", "6650a1b2"),
+    _product_id("long id", "6650a1b2c3d4e5f6a7b8c9d0ff"),
+    _product_id("non-hex id", "6650a1b2c3d4e5f6a7b8c9zz"),
+    _product_id("uuid id", "0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f"),
+    _product_id("encoded traversal id", "..%2F..%2Fetc%2Fpasswd00000"),
+    _product_id("unicode digits id", "\u0666\u0666\u0665\u0660a1b2c3d4e5f6a7b8c9d0"),
     # idempotency keys
-    Hostile(
-        "uuid v1 key",
-        '{"name": "x"}',
-        400,
-        "invalid_idempotency_key",
-        {"idempotency-key": "6ba7b810-9dad-11d1-80b4-00c04fd430c8"},
-    ),
-    Hostile(
-        "uuid without dashes",
-        '{"name": "x"}',
-        400,
-        "invalid_idempotency_key",
-        {"idempotency-key": "0b5c3f4e6a1d4c2b9e8f7a6b5c4d3e2f"},
-    ),
-    Hostile(
-        "braced uuid",
-        '{"name": "x"}',
-        400,
-        "invalid_idempotency_key",
-        {"idempotency-key": "{0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f}"},
-    ),
-    Hostile("huge key", '{"name": "x"}', 400, "invalid_idempotency_key", {"idempotency-key": "a" * 10000}),
-    Hostile(
-        "two keys",
-        '{"name": "x"}',
-        400,
-        "invalid_idempotency_key",
-        {"idempotency-key": "0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f,0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f"},
-    ),
+    _idempotency_key("uuid v1 key", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"),
+    _idempotency_key("uuid without dashes", "0b5c3f4e6a1d4c2b9e8f7a6b5c4d3e2f"),
+    _idempotency_key("braced uuid", "{0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f}"),
+    _idempotency_key("huge key", "a" * 10000),
+    _idempotency_key("two keys", "0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f,0b5c3f4e-6a1d-4c2b-9e8f-7a6b5c4d3e2f"),
     # If-Match
-    Hostile("unquoted if-match", '{"name": "x"}', 412, "precondition_failed", {"if-match": "1"}),
-    Hostile("half-quoted if-match", '{"name": "x"}', 412, "precondition_failed", {"if-match": '"1'}),
-    Hostile("weak if-match", '{"name": "x"}', 412, "precondition_failed", {"if-match": 'W/"1"'}),
-    Hostile("negative if-match", '{"name": "x"}', 412, "precondition_failed", {"if-match": '"-1"'}),
-    Hostile("huge if-match", '{"name": "x"}', 412, "precondition_failed", {"if-match": '"' + "9" * 5000 + '"'}),
-    Hostile("many if-match tags", '{"name": "x"}', 412, "precondition_failed", {"if-match": ", ".join(['"7"'] * 100)}),
-    Hostile("empty if-match", '{"name": "x"}', 412, "precondition_failed", {"if-match": ""}),
+    _if_match("unquoted if-match", "1"),
+    _if_match("half-quoted if-match", '"1'),
+    _if_match("weak if-match", 'W/"1"'),
+    _if_match("negative if-match", '"-1"'),
+    _if_match("huge if-match", '"' + "9" * 5000 + '"'),
+    _if_match("many if-match tags", ", ".join(['"7"'] * 100)),
+    _if_match("empty if-match", ""),
     # bearer tokens of odd shapes
-    Hostile("no authorization", '{"name": "x"}', 401, "unauthorized", token=None),
-    Hostile("empty bearer", '{"name": "x"}', 401, "unauthorized", {"authorization": "Bearer "}, token=None),
-    Hostile("basic auth", '{"name": "x"}', 401, "unauthorized", {"authorization": "Basic YTpi"}, token=None),
-    Hostile(
-        "two tokens",
-        '{"name": "x"}',
-        401,
-        "unauthorized",
-        {"authorization": f"Bearer {EVENT_TOKEN} {EVENT_TOKEN}"},
-        token=None,
-    ),
-    Hostile(
-        "token with quotes",
-        '{"name": "x"}',
-        401,
-        "unauthorized",
-        {"authorization": f'Bearer "{EVENT_TOKEN}"'},
-        token=None,
-    ),
-    Hostile(
-        "unicode token",
-        '{"name": "x"}',
-        401,
-        "unauthorized",
-        {"authorization": "Bearer tp_ünïcødé_token_0000000000"},
-        token=None,
-    ),
-    Hostile(
-        "10 KB token", '{"name": "x"}', 401, "unauthorized", {"authorization": "Bearer tp_" + "a" * 10000}, token=None
-    ),
-    Hostile(
-        "token of another case",
-        '{"name": "x"}',
-        401,
-        "unauthorized",
-        {"authorization": f"Bearer {EVENT_TOKEN.upper()}"},
-        token=None,
-    ),
-    Hostile("token prefix only", '{"name": "x"}', 401, "unauthorized", {"authorization": "Bearer tp_"}, token=None),
-    Hostile("sql-ish token", '{"name": "x"}', 401, "unauthorized", {"authorization": "Bearer ' OR '1'='1"}, token=None),
+    _authorization("no authorization", None),
+    _authorization("empty bearer", "Bearer "),
+    _authorization("basic auth", "Basic YTpi"),
+    _authorization("two tokens", f"Bearer {EVENT_TOKEN} {EVENT_TOKEN}"),
+    _authorization("token with quotes", f'Bearer "{EVENT_TOKEN}"'),
+    _authorization("unicode token", "Bearer tp_ünïcødé_token_0000000000"),
+    _authorization("10 KB token", "Bearer tp_" + "a" * 10000),
+    _authorization("token of another case", f"Bearer {EVENT_TOKEN.upper()}"),
+    _authorization("token prefix only", "Bearer tp_"),
+    _authorization("sql-ish token", "Bearer ' OR '1'='1"),
 ]
 
 CORPUS += [

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openapi_support import DOCUMENT
+from support import ROOT, run_in_project
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCUMENT = ROOT / "docs" / "openapi.json"
 REDOCLY = ROOT / "node_modules" / ".bin" / "redocly"
 
 
@@ -24,15 +23,7 @@ def redocly_lint(path: Path) -> dict[str, Any]:
     if not REDOCLY.exists():
         pytest.fail(f"{REDOCLY.relative_to(ROOT)} is missing: run `make install` (npm ci)", pytrace=False)
     environment = {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
-    completed = subprocess.run(
-        [str(REDOCLY), "lint", "--format=json", str(path)],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    completed = run_in_project([str(REDOCLY), "lint", "--format=json", str(path)], env=environment, timeout=120)
     assert completed.stdout.strip(), f"redocly printed no report (exit {completed.returncode}):\n{completed.stderr}"
     report: dict[str, Any] = json.loads(completed.stdout)
     return report

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from products_api.api.responses import product_outcome
 from products_api.products.models import Product
 from products_api.products.responses import ProductResponse, product_json
+from support import sample_product
 
 JSON_LEAVES = (
     st.none() | st.booleans() | st.integers() | st.text() | st.decimals(allow_nan=False, allow_infinity=False, places=3)
@@ -50,18 +51,11 @@ def test_the_body_is_what_the_response_model_writes(product: Product) -> None:
 
 
 def test_a_stored_product_with_decimal_numbers_and_unicode() -> None:
-    product = Product(
-        id="0123456789abcdef01234567",
-        company_id="ACME",
+    # what this test is about: exact decimals, non-ASCII text, a null, and milliseconds in a timestamp
+    product = sample_product(
         name="Akku 48 V \u2013 \u00dcbergr\u00f6\u00dfe",
-        model="M-1",
-        description=None,
         default_field_values={"weight": Decimal("12.50"), "tags": ["a", {"b": Decimal(3)}], "ok": True},
-        image_urls=["https://cdn.example.com/hero.jpg"],
-        status="active",
-        source_locale="de",
-        version=7,
-        created_at=datetime(2026, 5, 1, 9, 0, tzinfo=UTC),
+        description=None,
         updated_at=datetime(2026, 5, 9, 15, 30, 0, 123000, tzinfo=UTC),
     )
     body = product_json(product)

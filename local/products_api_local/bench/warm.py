@@ -116,7 +116,7 @@ class KindResult:
 
 @contextmanager
 def counting(client: DynamoDBClient) -> Iterator[list[str]]:
-    """The DynamoDB operations sent (every attempt), in order."""
+    """The DynamoDB operations sent (every attempt), in order: the bench's call counts, and the tests'."""
     calls: list[str] = []
 
     def record(model: Any, **_: Any) -> None:

@@ -1,58 +1,40 @@
-"""The OpenAPI description of the read routes (GET /api/v1/products/{id}, GET /api/v1/products), beside
-`openapi.py`, which calls `read_paths` with its shared pieces (error responses, the id parameter, the example product).
-"""
+"""GET /api/v1/products/{id} (read a product, with its `ETag` and 304) and GET /api/v1/products (list them a page
+at a time, or find one by `model`)."""
 
 from __future__ import annotations
 
-import importlib
+import functools
 import json
-import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from products_api.api import reading
 from products_api.api.cursor import BASE64URL, MAX_CURSOR_LENGTH, encode_list_cursor
-from products_api.errors import (
-    DomainError,
-    FieldProblem,
-    InsufficientScope,
-    InvalidCursor,
-    InvalidProductId,
-    ProductNotFound,
-    StoreUnavailable,
-    Unauthorized,
-    ValidationFailed,
-)
+from products_api.errors import DomainError, FieldProblem
 from products_api.products.models import Product
 from products_api.products.store import ProductPage
 
-from products_api_local.template.document import project_root
+from products_api_local.openapi.components import id_parameter, operation_object
+from products_api_local.openapi.error_responses import (
+    EVERY_ROUTE_ERRORS,
+    ONE_PRODUCT_ERRORS,
+    PAGED_QUERY_ERRORS,
+    error_responses,
+)
+from products_api_local.openapi.examples import EXAMPLE_PRODUCT
 
 PRODUCT_PATH = "/api/v1/products/{id}"
 LIST_PATH = "/api/v1/products"
 ROUTES = ((PRODUCT_PATH, "get"), (LIST_PATH, "get"))
 GET_OPERATION_ID = "getProduct"
 LIST_OPERATION_ID = "listProducts"
+# The handler's folder and module, as Lambda imports them (template.yaml: CodeUri and Handler).
 HANDLER_FOLDER = Path("functions") / "get_products"
 HANDLER_MODULE = "get_products"
 
 # What each read route can answer besides 200 (and 304) and 500.
-GET_ERRORS: tuple[type[DomainError], ...] = (
-    InvalidProductId,
-    Unauthorized,
-    InsufficientScope,
-    ProductNotFound,
-    StoreUnavailable,
-)
-LIST_ERRORS: tuple[type[DomainError], ...] = (
-    ValidationFailed,
-    InvalidCursor,
-    Unauthorized,
-    InsufficientScope,
-    StoreUnavailable,
-)
+GET_ERRORS: tuple[type[DomainError], ...] = (*ONE_PRODUCT_ERRORS, *EVERY_ROUTE_ERRORS)
+LIST_ERRORS: tuple[type[DomainError], ...] = (*PAGED_QUERY_ERRORS, *EVERY_ROUTE_ERRORS)
 _READ_MEANINGS = {
     "unavailable": "the database stayed unavailable after retries: retry after `Retry-After` seconds.",
     "validation_error": (
@@ -71,16 +53,6 @@ _HEADERS = {
     "Cache-Control": "How a cache may keep the answer: `private, no-cache` for a product (the caller's own; "
     "revalidate with `If-None-Match` before reuse), `no-store` for a page of products.",
 }
-
-ErrorResponses = Callable[..., dict[str, dict[str, Any]]]
-
-
-def read_handler_module() -> ModuleType:
-    """The read function's module, imported from its folder as Lambda does."""
-    folder = str(project_root() / HANDLER_FOLDER)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module(HANDLER_MODULE)
 
 
 def _headers(headers: dict[str, str]) -> dict[str, Any]:
@@ -184,19 +156,16 @@ def read_paths(
     scope: str,
     write_scope: str,
     refs: dict[str, dict[str, Any]],
-    error_responses: ErrorResponses,
-    id_parameter: dict[str, Any],
-    example: Product,
-    tags: Sequence[str] = ("products",),
 ) -> dict[str, dict[str, Any]]:
-    """The two read operations, by path and method."""
-    common = {"idempotent": False, "meanings": _READ_MEANINGS, "reserved_codes": ()}
-    get_errors = error_responses(scope, refs["ErrorResponse"], GET_ERRORS, **common)
-    list_errors = error_responses(
-        scope,
-        refs["ErrorResponse"],
+    """The two read operations, by path and method; `scope` reads, `write_scope` may read too."""
+    example = EXAMPLE_PRODUCT
+    # reads keep nothing for replay, and their codes mean what a query's do
+    read_errors = functools.partial(
+        error_responses, scope, refs["ErrorResponse"], idempotent=False, meanings=_READ_MEANINGS, reserved_codes=()
+    )
+    get_errors = read_errors(GET_ERRORS)
+    list_errors = read_errors(
         LIST_ERRORS,
-        **common,
         validation_example=[
             FieldProblem(
                 field="limit",
@@ -206,22 +175,20 @@ def read_paths(
             )
         ],
     )
-    security = [{"bearer": [scope]}, {"bearer": [write_scope]}]
     return {
         PRODUCT_PATH: {
-            "get": {
-                "tags": list(tags),
-                "summary": "Read a product",
-                "description": "One product of the caller's company, as `PATCH` answers it, with its `ETag`: read "
+            "get": operation_object(
+                GET_OPERATION_ID,
+                "Read a product",
+                "One product of the caller's company, as `PATCH` answers it, with its `ETag`: read "
                 "it, then update it with `If-Match` set to that `ETag` so a change made meanwhile is never "
                 "overwritten. A read is consistent: it sees every write answered before it. Checks run in this "
                 "order: credential (401, 403; `products:read` or `products:write`), path id (400 `invalid_id`), "
                 "then the product (404 when the caller's company has none with this id, whatever other companies "
                 "hold). Writes nothing and never counts as a write.",
-                "operationId": GET_OPERATION_ID,
-                "security": security,
-                "parameters": [
-                    id_parameter,
+                scopes=[scope, write_scope],
+                parameters=[
+                    id_parameter(),
                     {
                         "name": "If-None-Match",
                         "in": "header",
@@ -233,22 +200,21 @@ def read_paths(
                         "example": example.etag,
                     },
                 ],
-                "responses": _get_responses(example, refs["ProductResponse"], get_errors),
-            }
+                responses=_get_responses(example, refs["ProductResponse"], get_errors),
+            )
         },
         LIST_PATH: {
-            "get": {
-                "tags": list(tags),
-                "summary": "List products",
-                "description": "The caller's company's products a page at a time, in id order, optionally only one "
+            "get": operation_object(
+                LIST_OPERATION_ID,
+                "List products",
+                "The caller's company's products a page at a time, in id order, optionally only one "
                 "`status`, or the product holding a `model`. Follow `nextCursor` until it is null to read them "
                 "all. Checks run in this order: credential (401, 403), query parameters (400 `validation_error`, "
                 "every problem at once; an unknown parameter is refused, so a misspelt one is not silently "
                 "ignored), cursor (400 `invalid_cursor`). Writes nothing and never counts as a write.",
-                "operationId": LIST_OPERATION_ID,
-                "security": security,
-                "parameters": _list_parameters(example),
-                "responses": _list_responses(example, refs["ProductListResponse"], list_errors),
-            }
+                scopes=[scope, write_scope],
+                parameters=_list_parameters(example),
+                responses=_list_responses(example, refs["ProductListResponse"], list_errors),
+            )
         },
     }
