@@ -9,19 +9,19 @@ from products_api.api.handler import HttpRequest, HttpRoutes
 from products_api.api.observability import HISTORY_READ, traced
 from products_api.api.requests import parse_history_request
 from products_api.api.responses import Outcome, history_outcome
+from products_api.auth.credentials import Principal
 from products_api.history.runtime import get_history_runtime
 
 REQUIRED_SCOPE = "products:read"
 
-routes = HttpRoutes()
+# the runtime is looked up at each request, through this module's name (a test hands in its own by replacing it)
+routes = HttpRoutes(lambda: get_history_runtime())
 
 
-@routes.route("GET", "/api/v1/products/{id}/history", success_metric=HISTORY_READ)
-def get_product_history(request: HttpRequest) -> Outcome:
-    runtime = get_history_runtime()
-    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE)
+@routes.route("GET", "/api/v1/products/{id}/history", scopes=(REQUIRED_SCOPE,), success_metric=HISTORY_READ)
+def get_product_history(request: HttpRequest, caller: Principal) -> Outcome:
     query = parse_history_request(request.query, request.path_parameters["id"])
-    page = runtime.reader.page(principal.company_id, query.product_id, query.limit, query.before_version)
+    page = get_history_runtime().reader.page(caller.company_id, query.product_id, query.limit, query.before_version)
     return history_outcome(page, query.product_id)
 
 
@@ -29,4 +29,4 @@ def get_product_history(request: HttpRequest) -> Outcome:
 # log line and metric are written even when the handler raises.
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return routes.serve(event, context, get_history_runtime().settings)
+    return routes.serve(event, context)

@@ -11,55 +11,46 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from products_api.api.handler import HttpRequest, HttpRoutes
-from products_api.api.observability import (
-    IMAGE_APPENDED,
-    UPLOAD_CREATED,
-    UPLOAD_READ,
-    logger,
-    traced,
-)
+from products_api.api.observability import IMAGE_APPENDED, UPLOAD_CREATED, UPLOAD_READ, logger, traced
 from products_api.api.responses import Outcome
+from products_api.auth.credentials import Principal
 from products_api.images.requests import parse_create_upload, parse_direct_upload, parse_upload_status
 from products_api.images.runtime import get_images_runtime
 
-REQUIRED_SCOPE = "products:write"
-READ_SCOPE = "products:read"
+WRITE = ("products:write",)
+READ = ("products:read",)
 
-routes = HttpRoutes()
+# the runtime is looked up at each request, through this module's name (a test hands in its own by replacing it)
+routes = HttpRoutes(lambda: get_images_runtime())
 
 
-@routes.route("POST", "/api/v1/products/{id}/images", success_metric=IMAGE_APPENDED)
-def upload_product_image(request: HttpRequest) -> Outcome:
+@routes.route("POST", "/api/v1/products/{id}/images", scopes=WRITE, success_metric=IMAGE_APPENDED)
+def upload_product_image(request: HttpRequest, caller: Principal) -> Outcome:
     runtime = get_images_runtime()
-    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE)
     upload = parse_direct_upload(request.event, request.headers, request.path_parameters["id"])
     logger.append_keys(image_format=upload.info.format, image_bytes=len(upload.image.data))
-    request.admit_write(runtime.limiter, principal.company_id)
-    return runtime.direct_uploads.handle(principal, upload, request.request_id)
+    request.admit_write(runtime.limiter, caller.company_id)
+    return runtime.direct_uploads.handle(caller, upload, request.request_id)
 
 
-@routes.route("POST", "/api/v1/products/{id}/images/uploads", success_metric=UPLOAD_CREATED)
-def create_image_upload(request: HttpRequest) -> Outcome:
+@routes.route("POST", "/api/v1/products/{id}/images/uploads", scopes=WRITE, success_metric=UPLOAD_CREATED)
+def create_image_upload(request: HttpRequest, caller: Principal) -> Outcome:
     runtime = get_images_runtime()
-    principal = request.caller(runtime.authenticator, REQUIRED_SCOPE)
     upload = parse_create_upload(request.event, request.path_parameters["id"])
     # a presigned upload is a write to come: it is limited here, when the client asks for it
-    request.admit_write(runtime.limiter, principal.company_id)
-    return runtime.uploads.create(principal, upload)
+    request.admit_write(runtime.limiter, caller.company_id)
+    return runtime.uploads.create(caller, upload)
 
 
-@routes.route("GET", "/api/v1/products/{id}/images/uploads/{uploadId}", success_metric=UPLOAD_READ)
-def get_image_upload(request: HttpRequest) -> Outcome:
-    runtime = get_images_runtime()
-    principal = request.caller(runtime.authenticator, READ_SCOPE)
+@routes.route("GET", "/api/v1/products/{id}/images/uploads/{uploadId}", scopes=READ, success_metric=UPLOAD_READ)
+def get_image_upload(request: HttpRequest, caller: Principal) -> Outcome:
     upload = parse_upload_status(request.path_parameters["id"], request.path_parameters["uploadId"])
-    return runtime.uploads.status(principal, upload)
+    return get_images_runtime().uploads.status(caller, upload)
 
 
 # As the other HTTP functions: the event (an image, here) is never logged, the response body stays out of the trace,
 # and the request's log line and metric are written even when the handler raises.
 @traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    runtime = get_images_runtime()
-    runtime.direct_uploads.register_lambda_context(context)
-    return routes.serve(event, context, runtime.settings)
+    get_images_runtime().direct_uploads.register_lambda_context(context)
+    return routes.serve(event, context)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from products_api.api.observability import RequestLog, logger, observed_request
 from products_api.api.responses import Outcome, error_outcome
@@ -22,7 +22,7 @@ from products_api.api.responses import Outcome, error_outcome
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from products_api.auth.credentials import Authenticator, Principal
+    from products_api.auth.credentials import Principal
     from products_api.core.settings import ApiSettings
     from products_api.limits.limiter import WriteLimiter
 
@@ -52,14 +52,6 @@ class HttpRequest:
     def query(self) -> Mapping[str, str]:
         return self.event.get("queryStringParameters") or {}
 
-    def caller(self, authenticator: Authenticator, required_scope: str, *also_accepted: str) -> Principal:
-        """Who sends the request, holding `required_scope` or one of `also_accepted` (Unauthorized, Forbidden
-        otherwise); their company and credential go on every log line that follows.
-        """
-        principal = authenticator.authenticate(self.headers.get("authorization"), required_scope, *also_accepted)
-        logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
-        return principal
-
     def admit_write(self, limiter: WriteLimiter, company_id: str) -> None:
         """Count the write against the company's rate (raises RateLimited, QuotaExceeded)."""
         state = limiter.admit(company_id)
@@ -67,7 +59,24 @@ class HttpRequest:
             self.rate_limit_headers = state.headers()
 
 
-Route = Callable[[HttpRequest], Outcome]
+class CredentialCheck(Protocol):
+    """What the router asks of the credential look-up (`auth.credentials.Authenticator`)."""
+
+    def authenticate(self, authorization: str | None, required_scope: str, *also_accepted: str) -> Principal: ...
+
+
+class ApiRuntime(Protocol):
+    """What the router needs of a function's warm runtime: its settings and its credential look-up."""
+
+    @property
+    def settings(self) -> ApiSettings: ...
+
+    @property
+    def authenticator(self) -> CredentialCheck: ...
+
+
+# A route answers a request from an authenticated caller.
+Route = Callable[[HttpRequest, "Principal"], Outcome]
 
 
 @dataclass(frozen=True)
@@ -76,17 +85,27 @@ class _Route:
     template: str
     path: re.Pattern[str]
     answer: Route
+    # the caller must hold the first scope or one of the others
+    scopes: tuple[str, ...]
     # the outcome metric of a 2xx of this route
     success_metric: str
 
 
 class HttpRoutes:
-    """A function's routes, written as in template.yaml: `@routes.route("GET", "/api/v1/products/{id}", ...)`."""
+    """A function's routes, written as in template.yaml: `@routes.route("GET", "/api/v1/products/{id}", ...)`.
 
-    def __init__(self) -> None:
+    Every route authenticates its caller first (the order a client can act on: 401/403 before anything about the
+    request), with the credential look-up of the function's runtime; the company and credential then go on every log
+    line of the request.
+    """
+
+    def __init__(self, runtime: Callable[[], ApiRuntime]) -> None:
+        self._runtime = runtime
         self._routes: list[_Route] = []
 
-    def route(self, method: str, path: str, *, success_metric: str) -> Callable[[Route], Route]:
+    def route(
+        self, method: str, path: str, *, scopes: tuple[str, ...], success_metric: str
+    ) -> Callable[[Route], Route]:
         # literal text and parameter names alternate; a parameter is one path segment
         parts = _PATH_PARAMETER.split(path)
         pattern = re.compile(
@@ -94,7 +113,7 @@ class HttpRoutes:
         )
 
         def register(answer: Route) -> Route:
-            self._routes.append(_Route(method, path, pattern, answer, success_metric))
+            self._routes.append(_Route(method, path, pattern, answer, scopes, success_metric))
             return answer
 
         return register
@@ -103,9 +122,9 @@ class HttpRoutes:
         """(path as written, lower-case method) of each route: what the OpenAPI check compares with template.yaml."""
         return [(route.template, route.method.lower()) for route in self._routes]
 
-    def serve(self, event: Mapping[str, Any], context: LambdaContext, settings: ApiSettings) -> dict[str, Any]:
+    def serve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """A function's whole answer to `event`: resolved, timed, and written as one log line and one EMF blob."""
-        with observed_request(event, context, settings) as request_log:
+        with observed_request(event, context, self._runtime().settings) as request_log:
             return self.resolve(event, request_log)
 
     def resolve(self, event: Mapping[str, Any], request_log: RequestLog) -> dict[str, Any]:
@@ -121,7 +140,7 @@ class HttpRoutes:
         try:
             route, request.path_parameters = self._match(str((context.get("http") or {}).get("method") or ""), event)
             request_log.success_metric = route.success_metric
-            outcome = route.answer(request)
+            outcome = route.answer(request, self._caller(route, request))
         except Exception as exc:  # every exception is answered: a known one by its catalogue entry, a bug by a 500
             outcome, error = error_outcome(exc, request.request_id), exc
         request_log.answered(outcome, error)
@@ -134,6 +153,11 @@ class HttpRoutes:
             "headers": headers,
             "cookies": [],
         }
+
+    def _caller(self, route: _Route, request: HttpRequest) -> Principal:
+        principal = self._runtime().authenticator.authenticate(request.headers.get("authorization"), *route.scopes)
+        logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
+        return principal
 
     def _match(self, method: str, event: Mapping[str, Any]) -> tuple[_Route, dict[str, str]]:
         path = str(event.get("rawPath") or "")
