@@ -72,11 +72,18 @@ class WriteLimitSettings(BaseSettings):
         return self
 
 
-class Settings(ApiSettings, WriteLimitSettings):
-    """The update function's settings (PATCH), also read by the CLI."""
+class IdempotencySettings(BaseSettings):
+    """What the functions whose writes take an Idempotency-Key need: where the records go, and how long they last."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
     idempotency_table_name: TableName
     idempotency_expiry_seconds: int = Field(default=24 * 60 * 60, ge=60)
+
+
+class Settings(ApiSettings, WriteLimitSettings, IdempotencySettings):
+    """The update function's settings (PATCH), also read by the CLI."""
+
     # Contention (another request holding or moving the product) is retried with backoff until this long before the
     # function's time ends: room for the last attempt and the answer.
     contention_margin_ms: int = Field(default=2000, ge=0, le=60_000)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from products_api.api.idempotency import IdempotencyStore
 from products_api.api.observability import metrics, protect_library_logs
 from products_api.auth.credentials import Authenticator, CredentialStore
 from products_api.core.dynamodb import client_config, make_client
@@ -64,9 +65,7 @@ class ImagesRuntime:
                 ProductImages(client, settings.products_table_name),
                 bucket,
                 target,
-                client,
-                settings.idempotency_table_name,
-                settings.idempotency_expiry_seconds,
+                IdempotencyStore(client, settings.idempotency_table_name, settings.idempotency_expiry_seconds),
             ),
             uploads=UploadService(
                 ProductStore(client, settings.products_table_name),

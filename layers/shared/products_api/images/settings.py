@@ -15,6 +15,7 @@ from pydantic_settings import SettingsConfigDict
 from products_api.core.settings import (
     ApiSettings,
     DynamoDBClientSettings,
+    IdempotencySettings,
     TableName,
     WriteLimitSettings,
     read_settings,
@@ -43,13 +44,11 @@ class S3ClientSettings(DynamoDBClientSettings):
     image_uploads_table_name: TableName
 
 
-class ImagesSettings(ApiSettings, S3ClientSettings, WriteLimitSettings):
+class ImagesSettings(ApiSettings, S3ClientSettings, WriteLimitSettings, IdempotencySettings):
     """The image routes' function: direct uploads, presigned uploads and their status."""
 
     model_config = SettingsConfigDict(defer_build=True)
 
-    idempotency_table_name: TableName
-    idempotency_expiry_seconds: int = Field(default=24 * 60 * 60, ge=60)
     images_bucket_name: BucketName
     # where the served images are: the CloudFront distribution's https URL (locally the S3 server's bucket URL)
     images_base_url: BaseUrl

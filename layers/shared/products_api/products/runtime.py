@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from products_api.api.idempotency import IdempotencyStore
 from products_api.api.observability import metrics, protect_library_logs
 from products_api.auth.credentials import Authenticator, CredentialStore
 from products_api.core.dynamodb import make_client
@@ -39,7 +40,7 @@ class Runtime:
                 CredentialStore(client, settings.credentials_table_name), settings.credential_cache_seconds
             ),
             patch_service=PatchProductService(
-                updater, client, settings.idempotency_table_name, settings.idempotency_expiry_seconds
+                updater, IdempotencyStore(client, settings.idempotency_table_name, settings.idempotency_expiry_seconds)
             ),
             limiter=build_limiter(settings, client, metrics),
         )
