@@ -163,33 +163,41 @@ class HistoryRequest:
     before_version: int | None
 
 
-def parse_history_request(query: Mapping[str, str], raw_product_id: str) -> HistoryRequest:
-    """Check a history request: the id, then every query parameter problem at once, then the cursor."""
-    product_id = product_id_from_path(raw_product_id)
+def paging_query(
+    query: Mapping[str, str], known: tuple[str, ...], limit_default: int, limit_max: int
+) -> tuple[int, list[FieldProblem]]:
+    """What every paged route checks first: the page size `limit` (1 to `limit_max`, else `limit_default`) and a
+    problem for each parameter not in `known` or a bad limit, for the route to add its own problems to."""
     problems = [
         FieldProblem(
             field=name,
-            message=f"is not a known query parameter (known: {', '.join(HISTORY_QUERY_PARAMETERS)})",
+            message=f"is not a known query parameter (known: {', '.join(known)})",
             reason="unknown_query_parameter",
-            params={"known": ", ".join(HISTORY_QUERY_PARAMETERS)},
+            params={"known": ", ".join(known)},
         )
         for name in query
-        if name not in HISTORY_QUERY_PARAMETERS
+        if name not in known
     ]
-    limit = HISTORY_LIMIT_DEFAULT
     raw_limit = query.get("limit")
-    if raw_limit is not None:
-        if _LIMIT.fullmatch(raw_limit) and 1 <= int(raw_limit) <= HISTORY_LIMIT_MAX:
-            limit = int(raw_limit)
-        else:
-            problems.append(
-                FieldProblem(
-                    field="limit",
-                    message=f"must be a whole number from 1 to {HISTORY_LIMIT_MAX}",
-                    reason="limit_range",
-                    params={"max": HISTORY_LIMIT_MAX},
-                )
-            )
+    if raw_limit is None:
+        return limit_default, problems
+    if _LIMIT.fullmatch(raw_limit) and 1 <= int(raw_limit) <= limit_max:
+        return int(raw_limit), problems
+    problems.append(
+        FieldProblem(
+            field="limit",
+            message=f"must be a whole number from 1 to {limit_max}",
+            reason="limit_range",
+            params={"max": limit_max},
+        )
+    )
+    return limit_default, problems
+
+
+def parse_history_request(query: Mapping[str, str], raw_product_id: str) -> HistoryRequest:
+    """Check a history request: the id, then every query parameter problem at once, then the cursor."""
+    product_id = product_id_from_path(raw_product_id)
+    limit, problems = paging_query(query, HISTORY_QUERY_PARAMETERS, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX)
     if problems:
         raise ValidationFailed(problems)
     raw_cursor = query.get("cursor")
