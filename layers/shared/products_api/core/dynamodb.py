@@ -127,3 +127,36 @@ def translated_errors(*, expected: frozenset[str] = frozenset()) -> Iterator[Non
     except BotoCoreError as exc:
         # Read timeouts and endpoint errors surface as BotoCoreError subclasses once retries are spent.
         raise StoreUnavailable(type(exc).__name__) from exc
+
+
+def update_if(
+    client: DynamoDBClient,
+    table_name: str,
+    key: dict[str, Any],
+    expression: str,
+    names: dict[str, str],
+    values: dict[str, Any],
+    conditions: list[str],
+) -> dict[str, Any]:
+    """One UpdateItem applied only while every one of `conditions` holds, answering the item as written (plain
+    values). A failed condition passes through as its ClientError, which carries the item as it was (`failed_item`):
+    the caller tells its cases apart from that image without a read. Every other failure is translated.
+    """
+    with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
+        response = client.update_item(
+            TableName=table_name,
+            Key=key,
+            UpdateExpression=expression,
+            ConditionExpression=" AND ".join(conditions),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_attribute_values(values),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    return from_attribute_values(response["Attributes"])
+
+
+def failed_item(exc: ClientError) -> dict[str, Any] | None:
+    """The item as it was when a conditional write's condition failed (ALL_OLD, plain values); None: there was none."""
+    old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+    return from_attribute_values(old) if old else None

@@ -14,11 +14,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 
-from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
+from products_api.core.dynamodb import (
+    failed_item,
+    from_attribute_values,
+    to_attribute_values,
+    translated_errors,
+    update_if,
+)
 from products_api.errors import ProductNotFound, StoreUnavailable, TooManyImages, UploadNotFound
 from products_api.products.fields import MAX_IMAGE_URLS
 from products_api.products.items import ProductItem
 from products_api.products.models import Product, company_partition, format_timestamp, product_sort_key
+from products_api.products.store import write_conditions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -85,37 +92,21 @@ class ProductImages:
         else:
             values[":updatedBy"] = updated_by
             expression = expression.replace("#writeId = :writeId", "#writeId = :writeId, #updatedBy = :updatedBy")
-        conditions = [
-            # the product exists: UpdateItem would otherwise create it
-            "attribute_exists(#pk)",
+        conditions = write_conditions(values, version_condition, remember=False)
+        conditions += [
             # room for one more image
             "(attribute_not_exists(#imageUrls) OR size(#imageUrls) < :maxImages)",
             # this image is not in the list yet: a duplicate S3 notification or a re-run appends nothing twice
             "(attribute_not_exists(#imageUrls) OR NOT contains(#imageUrls, :url))",
-            # this write is not applied yet: a retry after a lost response must not count it twice
-            "(attribute_not_exists(#writeId) OR #writeId <> :writeId)",
         ]
-        version_clause = version_condition.expression("#version", values)
-        if version_clause:
-            # the client's If-Match still names the current version
-            conditions.append(version_clause)
+        key = to_attribute_values({"pk": company_partition(company_id), "sk": product_sort_key(product_id)})
         try:
-            with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
-                response = self._client.update_item(
-                    TableName=self._table,
-                    Key=to_attribute_values({"pk": company_partition(company_id), "sk": product_sort_key(product_id)}),
-                    UpdateExpression=expression,
-                    ConditionExpression=" AND ".join(conditions),
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=to_attribute_values(values),
-                    ReturnValues="ALL_NEW",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
+            written = update_if(self._client, self._table, key, expression, names, values, conditions)
         except ClientError as exc:
-            old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            if not old:
+            old = failed_item(exc)
+            if old is None:
                 raise ProductNotFound(product_id) from exc
-            stored = ProductItem.model_validate(from_attribute_values(old))
+            stored = ProductItem.model_validate(old)
             current = stored.to_product()
             if stored.write_id == write_id or url in current.image_urls:
                 # an earlier attempt or delivery of this very image got through: the product as it is is the answer
@@ -126,7 +117,7 @@ class ProductImages:
                 f"the product already has {len(current.image_urls)} images, the most allowed ({MAX_IMAGE_URLS}); "
                 "remove one with PATCH imageUrls first"
             ) from exc
-        return ProductItem.model_validate(from_attribute_values(response["Attributes"])).to_product()
+        return ProductItem.model_validate(written).to_product()
 
 
 @dataclass(frozen=True)
