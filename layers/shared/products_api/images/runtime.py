@@ -13,7 +13,8 @@ from botocore.config import Config
 
 from products_api.api.idempotency import IdempotencyStore
 from products_api.api.observability import metrics, protect_library_logs
-from products_api.auth.credentials import Authenticator, CredentialStore
+from products_api.api.runtime import authenticator_for
+from products_api.auth.credentials import Authenticator
 from products_api.core.dynamodb import client_config, make_client
 from products_api.images.service import DirectUploadService, ImageTarget, IngestService, UploadService
 from products_api.images.settings import (
@@ -58,9 +59,7 @@ class ImagesRuntime:
         bucket = ImageBucket(s3)
         return cls(
             settings=settings,
-            authenticator=Authenticator(
-                CredentialStore(client, settings.credentials_table_name), settings.credential_cache_seconds
-            ),
+            authenticator=authenticator_for(settings, client),
             direct_uploads=DirectUploadService(
                 ProductImages(client, settings.products_table_name),
                 bucket,

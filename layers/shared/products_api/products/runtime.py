@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from products_api.api.idempotency import IdempotencyStore
 from products_api.api.observability import metrics, protect_library_logs
-from products_api.auth.credentials import Authenticator, CredentialStore
+from products_api.api.runtime import authenticator_for
+from products_api.auth.credentials import Authenticator
 from products_api.core.dynamodb import make_client
 from products_api.core.settings import Settings, get_settings
 from products_api.limits.limiter import WriteLimiter, build_limiter
@@ -36,9 +37,7 @@ class Runtime:
         )
         return cls(
             settings=settings,
-            authenticator=Authenticator(
-                CredentialStore(client, settings.credentials_table_name), settings.credential_cache_seconds
-            ),
+            authenticator=authenticator_for(settings, client),
             patch_service=PatchProductService(
                 updater, IdempotencyStore(client, settings.idempotency_table_name, settings.idempotency_expiry_seconds)
             ),
