@@ -154,18 +154,9 @@ class UploadResponse(BaseModel):
 
     @classmethod
     def from_record(cls, record: UploadRecord, upload: PresignedUploadForm | None = None) -> UploadResponse:
-        return cls(
-            upload_id=record.uploadId,
-            product_id=record.productId,
-            status=record.status,
-            created_at=record.createdAt,
-            updated_at=record.updatedAt,
-            image_url=record.imageUrl,
-            version=record.version,
-            code=record.code,
-            reason=record.reason,
-            upload=upload,
-        )
+        # every member but the form is the record's own, under the same name
+        shown = cls.model_fields.keys() - {"upload"}
+        return cls(**{name: getattr(record, name) for name in shown}, upload=upload)
 
     def to_json(self) -> str:
         return jsonio.dumps(self.model_dump(exclude_none=True))
@@ -180,7 +171,7 @@ def upload_created_outcome(record: UploadRecord, form: PresignedUploadForm) -> O
         201,
         UploadResponse.from_record(record, form).to_json(),
         # the form holds a signature: no cache may keep it
-        {"Location": upload_location(record.productId, record.uploadId), "Cache-Control": "no-store"},
+        {"Location": upload_location(record.product_id, record.upload_id), "Cache-Control": "no-store"},
     )
 
 

@@ -187,24 +187,24 @@ class UploadService:
         upload_id = uuid.uuid4().hex
         upload_expires = now + timedelta(seconds=self._expiry_seconds)
         record = UploadRecord(
-            uploadId=upload_id,
-            companyId=principal.company_id,
-            productId=request.product_id,
-            credentialId=principal.credential_id,
+            upload_id=upload_id,
+            company_id=principal.company_id,
+            product_id=request.product_id,
+            credential_id=principal.credential_id,
             bucket=self._target.bucket_name,
             key=upload_key(upload_id),
-            baseUrl=self._target.base_url,
+            base_url=self._target.base_url,
             status="pending",
-            createdAt=format_timestamp(now),
-            uploadExpiresAt=format_timestamp(upload_expires),
-            expiresAt=int((now + timedelta(days=self._record_days)).timestamp()),
+            created_at=format_timestamp(now),
+            upload_expires_at=format_timestamp(upload_expires),
+            expires_at=int((now + timedelta(days=self._record_days)).timestamp()),
         )
         post = self._bucket.presigned_post(
             record.bucket, record.key, MAX_UPLOAD_BYTES, self._expiry_seconds, UPLOAD_MEDIA_TYPES
         )
         self._uploads.create(record)
         form = PresignedUploadForm(
-            url=post.url, fields=post.fields, expires_at=record.uploadExpiresAt, max_bytes=MAX_UPLOAD_BYTES
+            url=post.url, fields=post.fields, expires_at=record.upload_expires_at, max_bytes=MAX_UPLOAD_BYTES
         )
         return upload_created_outcome(record, form)
 
@@ -261,30 +261,30 @@ class IngestService:
             info = inspect_image(data)
         except InvalidImageData as exc:
             return self._reject(record, "invalid_image", str(exc))
-        served_key = image_key(record.productId, upload_id, info.extension)
+        served_key = image_key(record.product_id, upload_id, info.extension)
         self._bucket.copy_image(bucket, key, served_key, info.media_type)
         try:
             product = self._images.append(
-                record.companyId,
-                record.productId,
-                image_url(record.baseUrl, served_key),
+                record.company_id,
+                record.product_id,
+                image_url(record.base_url, served_key),
                 ANY_VERSION,
                 self._clock(),
                 upload_write_id(upload_id),
-                updated_by=record.credentialId,
+                updated_by=record.credential_id,
             )
         except (ProductNotFound, TooManyImages) as exc:
             self._bucket.delete(bucket, served_key)
             code = "not_found" if isinstance(exc, ProductNotFound) else "too_many_images"
             message = "the product no longer exists" if isinstance(exc, ProductNotFound) else str(exc)
             return self._reject(record, code, message)
-        url = image_url(record.baseUrl, served_key)
+        url = image_url(record.base_url, served_key)
         self._uploads.settle(upload_id, "appended", self._clock(), image_url=url, version=product.version)
         # the upload itself is no longer needed (the lifecycle rule would remove it after a day anyway)
         self._bucket.delete(bucket, key)
         return IngestResult("appended", upload_id, url)
 
     def _reject(self, record: UploadRecord, code: str, reason: str) -> IngestResult:
-        self._uploads.settle(record.uploadId, "rejected", self._clock(), code=code, reason=reason[:500])
+        self._uploads.settle(record.upload_id, "rejected", self._clock(), code=code, reason=reason[:500])
         self._bucket.delete(record.bucket, record.key)
-        return IngestResult("rejected", record.uploadId, f"{code}: {reason}")
+        return IngestResult("rejected", record.upload_id, f"{code}: {reason}")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from products_api.core.dynamodb import (
     failed_item,
@@ -226,25 +227,29 @@ UploadStatus = Literal["pending", "appended", "rejected"]
 class UploadRecord(BaseModel):
     """A presigned upload as stored in the image uploads table (keyed by uploadId alone)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Attribute names are camelCase in the table: aliases spell them, for reading (validate_by_alias) and writing
+    # (serialize_by_alias); Python code uses the snake_case names.
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
+    )
 
-    uploadId: str  # noqa: N815  # storage attribute names are camelCase
-    companyId: str  # noqa: N815
-    productId: str  # noqa: N815
+    upload_id: str
+    company_id: str
+    product_id: str
     # who asked for the upload: the append made when it lands is theirs in the history
-    credentialId: str | None = None  # noqa: N815
+    credential_id: str | None = None
     bucket: str
     key: str
     # the URL base the image will be served from, fixed when the upload is handed out
-    baseUrl: str  # noqa: N815
+    base_url: str
     status: UploadStatus
-    createdAt: str  # noqa: N815
+    created_at: str
     # until when the presigned POST may be used
-    uploadExpiresAt: str  # noqa: N815
+    upload_expires_at: str
     # epoch seconds: DynamoDB's TTL removes the record after this
-    expiresAt: int  # noqa: N815
-    updatedAt: str | None = None  # noqa: N815
-    imageUrl: str | None = None  # noqa: N815
+    expires_at: int
+    updated_at: str | None = None
+    image_url: str | None = None
     version: int | None = None
     # why the file was refused: an error code of the API and its sentence
     code: str | None = None
@@ -279,7 +284,7 @@ class UploadRecords:
     def get_for(self, company_id: str, product_id: str, upload_id: str) -> UploadRecord:
         """The caller's upload for this product; anyone else's (or none) is not found."""
         record = self.get(upload_id)
-        if record is None or record.companyId != company_id or record.productId != product_id:
+        if record is None or record.company_id != company_id or record.product_id != product_id:
             raise UploadNotFound(f"no upload {upload_id} for product {product_id}")
         return record
 
