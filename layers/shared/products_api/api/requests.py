@@ -72,17 +72,31 @@ def _check_content_type(value: str | None) -> None:
             raise UnsupportedMediaType("the body must be UTF-8 (charset=utf-8)", reason="charset_unsupported")
 
 
-def _raw_body(event: Mapping[str, Any]) -> bytes:
+def raw_body(event: Mapping[str, Any], *, keep_surrogates: bool = False) -> bytes:
+    """The body's bytes: base64-decoded when API Gateway encoded it, else its text as UTF-8. A JSON body's text must
+    be valid UTF-8; `keep_surrogates` keeps whatever bytes a text body carries (for parsers of binary formats)."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
             return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise InvalidJson("body is not valid base64") from exc
+    if keep_surrogates:
+        return str(body).encode("utf-8", "surrogateescape")
     try:
         return str(body).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidJson("body is not valid UTF-8") from exc
+
+
+def idempotency_key_of(headers: Mapping[str, str], format_message: str = IDEMPOTENCY_KEY_FORMAT) -> str | None:
+    """The Idempotency-Key header, trimmed and lower-cased; a value that is not a UUID version 4 is a 400."""
+    key = headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not UUID4.fullmatch(key.strip()):
+        raise InvalidIdempotencyKey(format_message)
+    return key.strip().lower()
 
 
 def _message_part(item: ErrorDetails, name: str) -> MessagePart:
@@ -122,16 +136,14 @@ def parse_patch_request(event: Mapping[str, Any], headers: Mapping[str, str], ra
     """Check a PATCH in the order a client can act on: id, media type, size, headers, JSON, fields."""
     product_id = product_id_from_path(raw_product_id)
     _check_content_type(headers.get("content-type"))
-    raw = _raw_body(event)
+    raw = raw_body(event)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(
             f"the body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted",
             reason="body_too_large",
             params={"size": len(raw), "max": MAX_BODY_BYTES},
         )
-    idempotency_key = headers.get("idempotency-key")
-    if idempotency_key is not None and not UUID4.fullmatch(idempotency_key.strip()):
-        raise InvalidIdempotencyKey(IDEMPOTENCY_KEY_FORMAT)
+    idempotency_key = idempotency_key_of(headers)
     version_condition = parse_if_match(headers.get("if-match"))
     document = jsonio.parse_object(raw)
     try:
@@ -142,7 +154,7 @@ def parse_patch_request(event: Mapping[str, Any], headers: Mapping[str, str], ra
         product_id=product_id,
         patch=patch,
         body_fingerprint=jsonio.canonical(document) if idempotency_key is not None else None,
-        idempotency_key=idempotency_key.strip().lower() if idempotency_key is not None else None,
+        idempotency_key=idempotency_key,
         version_condition=version_condition,
     )
 
