@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
 
-from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
+from products_api.core.dynamodb import StoredItem, from_attribute_values, to_attribute_values, translated_errors
 from products_api.errors import InsufficientScope, Unauthorized
 from products_api.products.models import format_timestamp
 
@@ -43,14 +42,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class Credential(BaseModel):
+class Credential(StoredItem):
     """A credential as stored (never the token itself)."""
-
-    # Attribute names are camelCase in the table: aliases spell them (read and written by alias); Python code uses
-    # the snake_case names.
-    model_config = ConfigDict(
-        frozen=True, extra="ignore", alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
-    )
 
     token_hash: str
     credential_id: str

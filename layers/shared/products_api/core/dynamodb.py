@@ -11,6 +11,8 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from products_api.errors import ConcurrentUpdate, InvalidStoredValue, StoreFailure, StoreUnavailable
 
@@ -51,6 +53,18 @@ class _ExactDeserializer(TypeDeserializer):
         if len(digits) > _MAX_NUMBER_DIGITS:
             return number.normalize(Context(prec=len(digits)))
         return number
+
+
+class StoredItem(BaseModel):
+    """The base of every item model, as a table stores it (after TypeDeserializer: numbers arrive as Decimal).
+
+    Attribute names are camelCase in the tables: aliases spell them, for reading (validate_by_alias) and writing
+    (serialize_by_alias); Python code uses the snake_case names. Attributes a model does not name are ignored.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
+    )
 
 
 _serializer = TypeSerializer()

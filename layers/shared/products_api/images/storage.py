@@ -12,10 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
 from products_api.core.dynamodb import (
+    StoredItem,
     failed_item,
     from_attribute_values,
     to_attribute_values,
@@ -224,14 +223,8 @@ def _missing(exc: ClientError) -> bool:
 UploadStatus = Literal["pending", "appended", "rejected"]
 
 
-class UploadRecord(BaseModel):
+class UploadRecord(StoredItem):
     """A presigned upload as stored in the image uploads table (keyed by uploadId alone)."""
-
-    # Attribute names are camelCase in the table: aliases spell them, for reading (validate_by_alias) and writing
-    # (serialize_by_alias); Python code uses the snake_case names.
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
-    )
 
     upload_id: str
     company_id: str

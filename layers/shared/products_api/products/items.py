@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
+from products_api.core.dynamodb import StoredItem
 from products_api.products.fields import Status
 from products_api.products.models import (
     Product,
@@ -18,14 +18,8 @@ from products_api.products.models import (
 )
 
 
-class ProductItem(BaseModel):
+class ProductItem(StoredItem):
     """The product item as stored in DynamoDB (after TypeDeserializer): numbers arrive as Decimal."""
-
-    # Attribute names are camelCase in the table: aliases spell them, for reading (validate_by_alias) and writing
-    # (serialize_by_alias); Python code uses the snake_case names.
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
-    )
 
     pk: str
     sk: str
