@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-from products_api.core.dynamodb import StoredItem, from_attribute_values, to_attribute_values, translated_errors
+from products_api.core.dynamodb import (
+    StoredItem,
+    from_attribute_values,
+    put_new,
+    to_attribute_values,
+    translated_errors,
+)
 from products_api.errors import InsufficientScope, Unauthorized
 from products_api.products.models import format_timestamp
 
@@ -97,14 +103,8 @@ class CredentialStore:
             created_at=format_timestamp(now),
             expires_at=int(now.timestamp()) + expires_in_seconds if expires_in_seconds is not None else None,
         )
-        with translated_errors():
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_attribute_values(credential.model_dump(exclude_none=True)),
-                # a fresh 256-bit token never collides; the condition makes sure nothing is overwritten
-                ConditionExpression="attribute_not_exists(#tokenHash)",
-                ExpressionAttributeNames={"#tokenHash": "tokenHash"},
-            )
+        # a fresh 256-bit token never collides; the condition makes sure nothing is overwritten
+        put_new(self._client, self._table, credential, "tokenHash")
         return token, credential
 
     def revoke(self, token: str, now: datetime) -> bool:

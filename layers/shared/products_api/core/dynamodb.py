@@ -174,3 +174,16 @@ def failed_item(exc: ClientError) -> dict[str, Any] | None:
     """The item as it was when a conditional write's condition failed (ALL_OLD, plain values); None: there was none."""
     old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
     return from_attribute_values(old) if old else None
+
+
+def put_new(client: DynamoDBClient, table_name: str, item: StoredItem, key_attribute: str) -> None:
+    """PutItem of a new item (its attributes that have a value): refused rather than overwriting an item whose
+    `key_attribute` exists (the failed condition becomes a StoreFailure: new keys never collide).
+    """
+    with translated_errors():
+        client.put_item(
+            TableName=table_name,
+            Item=to_attribute_values(item.model_dump(exclude_none=True)),
+            ConditionExpression=f"attribute_not_exists(#{key_attribute})",
+            ExpressionAttributeNames={f"#{key_attribute}": key_attribute},
+        )

@@ -17,6 +17,7 @@ from products_api.core.dynamodb import (
     StoredItem,
     failed_item,
     from_attribute_values,
+    put_new,
     to_attribute_values,
     translated_errors,
     update_if,
@@ -257,14 +258,8 @@ class UploadRecords:
         self._table = table_name
 
     def create(self, record: UploadRecord) -> None:
-        with translated_errors():
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_attribute_values(record.model_dump(exclude_none=True)),
-                # upload ids are never reused
-                ConditionExpression="attribute_not_exists(#uploadId)",
-                ExpressionAttributeNames={"#uploadId": "uploadId"},
-            )
+        # upload ids are never reused
+        put_new(self._client, self._table, record, "uploadId")
 
     def get(self, upload_id: str) -> UploadRecord | None:
         with translated_errors():
