@@ -3,12 +3,12 @@
 Each function asks only for what it uses, so a function is never refused a start for a table it does not touch:
 `Settings` is the update function's (and the CLI's), `HistorySettings` the history route's, `ChangesSettings` the
 stream function's. What they share (the DynamoDB client; for the API functions the credential look-up and metrics)
-lives in common bases, under the same environment variable names.
+lives in common bases, under the same environment variable names. Each function reads its model once, on its first
+request, when its cached runtime getter (`get_runtime`, `get_history_runtime`, ...) builds the runtime.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
@@ -152,32 +152,3 @@ def read_settings(model: type[SettingsModel]) -> SettingsModel:
 def load_settings() -> Settings:
     """The update function's settings, read now."""
     return read_settings(Settings)
-
-
-@functools.cache
-def get_settings() -> Settings:
-    """The update function's settings of this process, read on first use (not at import)."""
-    return load_settings()
-
-
-@functools.cache
-def get_history_settings() -> HistorySettings:
-    """The history route's settings of this process, read on first use (not at import)."""
-    return read_settings(HistorySettings)
-
-
-@functools.cache
-def get_read_settings() -> ReadSettings:
-    """The read routes' settings of this process, read on first use (not at import)."""
-    return read_settings(ReadSettings)
-
-
-def get_usage_settings() -> UsageSettings:
-    """The usage route's settings of this process, read on first use (not at import)."""
-    return read_settings(UsageSettings)
-
-
-@functools.cache
-def get_changes_settings() -> ChangesSettings:
-    """The stream function's settings of this process, read on first use (not at import)."""
-    return read_settings(ChangesSettings)

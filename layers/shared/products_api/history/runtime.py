@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from products_api.api.runtime import RouteRuntime
 from products_api.core.dynamodb import make_client
-from products_api.core.settings import HistorySettings, get_history_settings
+from products_api.core.settings import HistorySettings, read_settings
 from products_api.history.reader import ProductHistoryReader
 from products_api.history.store import HistoryStore
 from products_api.products.store import ProductStore
@@ -31,5 +31,5 @@ class HistoryRuntime(RouteRuntime[HistorySettings, ProductHistoryReader]):
 @functools.cache
 def get_history_runtime() -> HistoryRuntime:
     """Built on the first request of a container, then reused."""
-    settings = get_history_settings()
+    settings = read_settings(HistorySettings)
     return HistoryRuntime.build(settings, make_client(settings))

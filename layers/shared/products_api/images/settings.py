@@ -6,7 +6,6 @@ The S3 endpoint is not a setting: boto3 honours AWS_ENDPOINT_URL_S3 itself (the 
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -18,7 +17,6 @@ from products_api.core.settings import (
     IdempotencySettings,
     TableName,
     WriteLimitSettings,
-    read_settings,
 )
 
 # S3's rules for a bucket name.
@@ -66,13 +64,3 @@ class IngestSettings(S3ClientSettings):
     model_config = SettingsConfigDict(defer_build=True)
 
     products_table_name: TableName
-
-
-@functools.cache
-def get_images_settings() -> ImagesSettings:
-    return read_settings(ImagesSettings)
-
-
-@functools.cache
-def get_ingest_settings() -> IngestSettings:
-    return read_settings(IngestSettings)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from products_api.api.runtime import RouteRuntime
 from products_api.core import jsonio
 from products_api.core.dynamodb import make_client
-from products_api.core.settings import UsageSettings, get_usage_settings
+from products_api.core.settings import UsageSettings, read_settings
 from products_api.limits.store import WINDOW_SECONDS, LimitsStore, month_of
 
 if TYPE_CHECKING:
@@ -73,5 +73,5 @@ class UsageRuntime(RouteRuntime[UsageSettings, UsageReader]):
 @functools.cache
 def get_usage_runtime() -> UsageRuntime:
     """Built on the first request of a container, then reused."""
-    settings = get_usage_settings()
+    settings = read_settings(UsageSettings)
     return UsageRuntime.build(settings, make_client(settings))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from products_api.api.runtime import RouteRuntime
 from products_api.core.dynamodb import make_client
-from products_api.core.settings import ReadSettings, get_read_settings
+from products_api.core.settings import ReadSettings, read_settings
 from products_api.products.reader import ProductReader
 from products_api.products.store import ProductStore
 
@@ -27,5 +27,5 @@ class ReadRuntime(RouteRuntime[ReadSettings, ProductReader]):
 @functools.cache
 def get_read_runtime() -> ReadRuntime:
     """Built on the first request of a container, then reused."""
-    settings = get_read_settings()
+    settings = read_settings(ReadSettings)
     return ReadRuntime.build(settings, make_client(settings))

@@ -11,7 +11,7 @@ from products_api.api.observability import metrics, protect_library_logs
 from products_api.api.runtime import authenticator_for
 from products_api.auth.credentials import Authenticator
 from products_api.core.dynamodb import make_client
-from products_api.core.settings import Settings, get_settings
+from products_api.core.settings import Settings, load_settings
 from products_api.limits.limiter import WriteLimiter, build_limiter
 from products_api.products.rules import ProductUpdater
 from products_api.products.service import PatchProductService
@@ -48,5 +48,5 @@ class Runtime:
 @functools.cache
 def get_runtime() -> Runtime:
     """Built on the first request of a container, then reused."""
-    settings = get_settings()
+    settings = load_settings()
     return Runtime.build(settings, make_client(settings))
