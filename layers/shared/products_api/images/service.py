@@ -152,29 +152,21 @@ class DirectUploadService:
         )
 
 
+@dataclass(frozen=True)
 class UploadService:
     """Presigned uploads: hand one out (with its record), and tell its status."""
 
-    def __init__(
-        self,
-        products: ProductStore,
-        uploads: UploadRecords,
-        bucket: ImageBucket,
-        target: ImageTarget,
-        expiry_seconds: int,
-        record_days: int,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._products = products
-        self._uploads = uploads
-        self._bucket = bucket
-        self._target = target
-        self._expiry_seconds = expiry_seconds
-        self._record_days = record_days
-        self._clock = clock
+    products: ProductStore
+    uploads: UploadRecords
+    bucket: ImageBucket
+    target: ImageTarget
+    # a presigned POST's life, and how long an upload's record (its status) is kept
+    expiry_seconds: int
+    record_days: int
+    clock: Callable[[], datetime] = utc_now
 
     def create(self, principal: Principal, request: CreateUploadRequest) -> Outcome:
-        product = self._products.get(principal.company_id, request.product_id)
+        product = self.products.get(principal.company_id, request.product_id)
         if product is None:
             raise ProductNotFound(request.product_id)
         if len(product.image_urls) >= MAX_IMAGE_URLS:
@@ -183,33 +175,33 @@ class UploadService:
                 f"the product already has {len(product.image_urls)} images, the most allowed ({MAX_IMAGE_URLS}); "
                 "remove one with PATCH imageUrls first"
             )
-        now = self._clock()
+        now = self.clock()
         upload_id = uuid.uuid4().hex
-        upload_expires = now + timedelta(seconds=self._expiry_seconds)
+        upload_expires = now + timedelta(seconds=self.expiry_seconds)
         record = UploadRecord(
             upload_id=upload_id,
             company_id=principal.company_id,
             product_id=request.product_id,
             credential_id=principal.credential_id,
-            bucket=self._target.bucket_name,
+            bucket=self.target.bucket_name,
             key=upload_key(upload_id),
-            base_url=self._target.base_url,
+            base_url=self.target.base_url,
             status="pending",
             created_at=format_timestamp(now),
             upload_expires_at=format_timestamp(upload_expires),
-            expires_at=int((now + timedelta(days=self._record_days)).timestamp()),
+            expires_at=int((now + timedelta(days=self.record_days)).timestamp()),
         )
-        post = self._bucket.presigned_post(
-            record.bucket, record.key, MAX_UPLOAD_BYTES, self._expiry_seconds, UPLOAD_MEDIA_TYPES
+        post = self.bucket.presigned_post(
+            record.bucket, record.key, MAX_UPLOAD_BYTES, self.expiry_seconds, UPLOAD_MEDIA_TYPES
         )
-        self._uploads.create(record)
+        self.uploads.create(record)
         form = PresignedUploadForm(
             url=post.url, fields=post.fields, expires_at=record.upload_expires_at, max_bytes=MAX_UPLOAD_BYTES
         )
         return upload_created_outcome(record, form)
 
     def status(self, principal: Principal, request: UploadStatusRequest) -> Outcome:
-        record = self._uploads.get_for(principal.company_id, request.product_id, request.upload_id)
+        record = self.uploads.get_for(principal.company_id, request.product_id, request.upload_id)
         return upload_status_outcome(record)
 
 
