@@ -199,16 +199,16 @@ def test_the_upload_events_run_as_is(images: Images) -> None:
     now = datetime.now(UTC)
     images.uploads.create(
         UploadRecord(
-            uploadId=upload_id,
-            companyId="ACME",
-            productId=EVENT_PRODUCT_ID,
+            upload_id=upload_id,
+            company_id="ACME",
+            product_id=EVENT_PRODUCT_ID,
             bucket=images.bucket,
             key=f"uploads/{upload_id}",
-            baseUrl=BASE_URL,
+            base_url=BASE_URL,
             status="pending",
-            createdAt=format_timestamp(now),
-            uploadExpiresAt=format_timestamp(now),
-            expiresAt=int(now.timestamp()) + 3600,
+            created_at=format_timestamp(now),
+            upload_expires_at=format_timestamp(now),
+            expires_at=int(now.timestamp()) + 3600,
         )
     )
     images.s3.put_object(Bucket=images.bucket, Key=f"uploads/{upload_id}", Body=png())

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from products_api.api.idempotency import keyed_write_id
 from products_api.core import jsonio
 from products_api.core.dynamodb import from_attribute_values
 from products_api.products.items import ProductItem
 from products_api.products.models import Product, model_lock_sort_key
 from products_api.products.responses import ProductResponse
-from products_api.products.service import keyed_write_id
 
 from products_api_local.stress.clients import Entry
 from products_api_local.stress.constants import COMPANY, KEPT_CODES

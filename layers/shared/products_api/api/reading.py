@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from products_api.api.cursor import decode_list_cursor, encode_list_cursor
+from products_api.api.requests import paging_query
 from products_api.api.responses import Outcome
 from products_api.errors import FieldProblem, ValidationFailed
 from products_api.products.reader import ProductListResponse
@@ -25,7 +26,6 @@ LIST_QUERY_PARAMETERS = ("limit", "cursor", "status", "model")
 STATUSES = ("active", "archived")
 # what `model` may be to name a stored model: what PATCH accepts (trimmed, 1-100 characters)
 MODEL_MAX_LENGTH = 100
-_LIMIT = re.compile(r"[0-9]{1,3}")
 # RFC 9110 entity-tag, weak or strong; If-None-Match compares weakly, so W/"4" and "4" both name version 4
 _ENTITY_TAG = re.compile(r'\s*(?:W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
 
@@ -48,30 +48,7 @@ class ListRequest:
 
 def parse_list_request(query: Mapping[str, str], company_id: str) -> ListRequest:
     """Every query parameter problem at once, then the cursor (which must be this company's and this filter's)."""
-    problems = [
-        FieldProblem(
-            field=name,
-            message=f"is not a known query parameter (known: {', '.join(LIST_QUERY_PARAMETERS)})",
-            reason="unknown_query_parameter",
-            params={"known": ", ".join(LIST_QUERY_PARAMETERS)},
-        )
-        for name in query
-        if name not in LIST_QUERY_PARAMETERS
-    ]
-    limit = LIST_LIMIT_DEFAULT
-    raw_limit = query.get("limit")
-    if raw_limit is not None:
-        if _LIMIT.fullmatch(raw_limit) and 1 <= int(raw_limit) <= LIST_LIMIT_MAX:
-            limit = int(raw_limit)
-        else:
-            problems.append(
-                FieldProblem(
-                    field="limit",
-                    message=f"must be a whole number from 1 to {LIST_LIMIT_MAX}",
-                    reason="limit_range",
-                    params={"max": LIST_LIMIT_MAX},
-                )
-            )
+    limit, problems = paging_query(query, LIST_QUERY_PARAMETERS, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX)
     status = query.get("status")
     if status is not None and status not in STATUSES:
         problems.append(

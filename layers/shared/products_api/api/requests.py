@@ -72,17 +72,31 @@ def _check_content_type(value: str | None) -> None:
             raise UnsupportedMediaType("the body must be UTF-8 (charset=utf-8)", reason="charset_unsupported")
 
 
-def _raw_body(event: Mapping[str, Any]) -> bytes:
+def raw_body(event: Mapping[str, Any], *, keep_surrogates: bool = False) -> bytes:
+    """The body's bytes: base64-decoded when API Gateway encoded it, else its text as UTF-8. A JSON body's text must
+    be valid UTF-8; `keep_surrogates` keeps whatever bytes a text body carries (for parsers of binary formats)."""
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
             return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise InvalidJson("body is not valid base64") from exc
+    if keep_surrogates:
+        return str(body).encode("utf-8", "surrogateescape")
     try:
         return str(body).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InvalidJson("body is not valid UTF-8") from exc
+
+
+def idempotency_key_of(headers: Mapping[str, str], format_message: str = IDEMPOTENCY_KEY_FORMAT) -> str | None:
+    """The Idempotency-Key header, trimmed and lower-cased; a value that is not a UUID version 4 is a 400."""
+    key = headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not UUID4.fullmatch(key.strip()):
+        raise InvalidIdempotencyKey(format_message)
+    return key.strip().lower()
 
 
 def _message_part(item: ErrorDetails, name: str) -> MessagePart:
@@ -122,16 +136,14 @@ def parse_patch_request(event: Mapping[str, Any], headers: Mapping[str, str], ra
     """Check a PATCH in the order a client can act on: id, media type, size, headers, JSON, fields."""
     product_id = product_id_from_path(raw_product_id)
     _check_content_type(headers.get("content-type"))
-    raw = _raw_body(event)
+    raw = raw_body(event)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(
             f"the body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted",
             reason="body_too_large",
             params={"size": len(raw), "max": MAX_BODY_BYTES},
         )
-    idempotency_key = headers.get("idempotency-key")
-    if idempotency_key is not None and not UUID4.fullmatch(idempotency_key.strip()):
-        raise InvalidIdempotencyKey(IDEMPOTENCY_KEY_FORMAT)
+    idempotency_key = idempotency_key_of(headers)
     version_condition = parse_if_match(headers.get("if-match"))
     document = jsonio.parse_object(raw)
     try:
@@ -142,7 +154,7 @@ def parse_patch_request(event: Mapping[str, Any], headers: Mapping[str, str], ra
         product_id=product_id,
         patch=patch,
         body_fingerprint=jsonio.canonical(document) if idempotency_key is not None else None,
-        idempotency_key=idempotency_key.strip().lower() if idempotency_key is not None else None,
+        idempotency_key=idempotency_key,
         version_condition=version_condition,
     )
 
@@ -163,33 +175,41 @@ class HistoryRequest:
     before_version: int | None
 
 
-def parse_history_request(query: Mapping[str, str], raw_product_id: str) -> HistoryRequest:
-    """Check a history request: the id, then every query parameter problem at once, then the cursor."""
-    product_id = product_id_from_path(raw_product_id)
+def paging_query(
+    query: Mapping[str, str], known: tuple[str, ...], limit_default: int, limit_max: int
+) -> tuple[int, list[FieldProblem]]:
+    """What every paged route checks first: the page size `limit` (1 to `limit_max`, else `limit_default`) and a
+    problem for each parameter not in `known` or a bad limit, for the route to add its own problems to."""
     problems = [
         FieldProblem(
             field=name,
-            message=f"is not a known query parameter (known: {', '.join(HISTORY_QUERY_PARAMETERS)})",
+            message=f"is not a known query parameter (known: {', '.join(known)})",
             reason="unknown_query_parameter",
-            params={"known": ", ".join(HISTORY_QUERY_PARAMETERS)},
+            params={"known": ", ".join(known)},
         )
         for name in query
-        if name not in HISTORY_QUERY_PARAMETERS
+        if name not in known
     ]
-    limit = HISTORY_LIMIT_DEFAULT
     raw_limit = query.get("limit")
-    if raw_limit is not None:
-        if _LIMIT.fullmatch(raw_limit) and 1 <= int(raw_limit) <= HISTORY_LIMIT_MAX:
-            limit = int(raw_limit)
-        else:
-            problems.append(
-                FieldProblem(
-                    field="limit",
-                    message=f"must be a whole number from 1 to {HISTORY_LIMIT_MAX}",
-                    reason="limit_range",
-                    params={"max": HISTORY_LIMIT_MAX},
-                )
-            )
+    if raw_limit is None:
+        return limit_default, problems
+    if _LIMIT.fullmatch(raw_limit) and 1 <= int(raw_limit) <= limit_max:
+        return int(raw_limit), problems
+    problems.append(
+        FieldProblem(
+            field="limit",
+            message=f"must be a whole number from 1 to {limit_max}",
+            reason="limit_range",
+            params={"max": limit_max},
+        )
+    )
+    return limit_default, problems
+
+
+def parse_history_request(query: Mapping[str, str], raw_product_id: str) -> HistoryRequest:
+    """Check a history request: the id, then every query parameter problem at once, then the cursor."""
+    product_id = product_id_from_path(raw_product_id)
+    limit, problems = paging_query(query, HISTORY_QUERY_PARAMETERS, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX)
     if problems:
         raise ValidationFailed(problems)
     raw_cursor = query.get("cursor")

@@ -17,9 +17,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
 
-from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
+from products_api.core.dynamodb import (
+    StoredItem,
+    from_attribute_values,
+    put_new,
+    to_attribute_values,
+    translated_errors,
+)
 from products_api.errors import InsufficientScope, Unauthorized
 from products_api.products.models import format_timestamp
 
@@ -43,14 +48,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class Credential(BaseModel):
+class Credential(StoredItem):
     """A credential as stored (never the token itself)."""
-
-    # Attribute names are camelCase in the table: aliases spell them (read and written by alias); Python code uses
-    # the snake_case names.
-    model_config = ConfigDict(
-        frozen=True, extra="ignore", alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
-    )
 
     token_hash: str
     credential_id: str
@@ -104,14 +103,8 @@ class CredentialStore:
             created_at=format_timestamp(now),
             expires_at=int(now.timestamp()) + expires_in_seconds if expires_in_seconds is not None else None,
         )
-        with translated_errors():
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_attribute_values(credential.model_dump(exclude_none=True)),
-                # a fresh 256-bit token never collides; the condition makes sure nothing is overwritten
-                ConditionExpression="attribute_not_exists(#tokenHash)",
-                ExpressionAttributeNames={"#tokenHash": "tokenHash"},
-            )
+        # a fresh 256-bit token never collides; the condition makes sure nothing is overwritten
+        put_new(self._client, self._table, credential, "tokenHash")
         return token, credential
 
     def revoke(self, token: str, now: datetime) -> bool:

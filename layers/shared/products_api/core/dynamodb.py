@@ -11,6 +11,8 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from products_api.errors import ConcurrentUpdate, InvalidStoredValue, StoreFailure, StoreUnavailable
 
@@ -51,6 +53,18 @@ class _ExactDeserializer(TypeDeserializer):
         if len(digits) > _MAX_NUMBER_DIGITS:
             return number.normalize(Context(prec=len(digits)))
         return number
+
+
+class StoredItem(BaseModel):
+    """The base of every item model, as a table stores it (after TypeDeserializer: numbers arrive as Decimal).
+
+    Attribute names are camelCase in the tables: aliases spell them, for reading (validate_by_alias) and writing
+    (serialize_by_alias); Python code uses the snake_case names. Attributes a model does not name are ignored.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
+    )
 
 
 _serializer = TypeSerializer()
@@ -127,3 +141,49 @@ def translated_errors(*, expected: frozenset[str] = frozenset()) -> Iterator[Non
     except BotoCoreError as exc:
         # Read timeouts and endpoint errors surface as BotoCoreError subclasses once retries are spent.
         raise StoreUnavailable(type(exc).__name__) from exc
+
+
+def update_if(
+    client: DynamoDBClient,
+    table_name: str,
+    key: dict[str, Any],
+    expression: str,
+    names: dict[str, str],
+    values: dict[str, Any],
+    conditions: list[str],
+) -> dict[str, Any]:
+    """One UpdateItem applied only while every one of `conditions` holds, answering the item as written (plain
+    values). A failed condition passes through as its ClientError, which carries the item as it was (`failed_item`):
+    the caller tells its cases apart from that image without a read. Every other failure is translated.
+    """
+    with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
+        response = client.update_item(
+            TableName=table_name,
+            Key=key,
+            UpdateExpression=expression,
+            ConditionExpression=" AND ".join(conditions),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_attribute_values(values),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    return from_attribute_values(response["Attributes"])
+
+
+def failed_item(exc: ClientError) -> dict[str, Any] | None:
+    """The item as it was when a conditional write's condition failed (ALL_OLD, plain values); None: there was none."""
+    old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+    return from_attribute_values(old) if old else None
+
+
+def put_new(client: DynamoDBClient, table_name: str, item: StoredItem, key_attribute: str) -> None:
+    """PutItem of a new item (its attributes that have a value): refused rather than overwriting an item whose
+    `key_attribute` exists (the failed condition becomes a StoreFailure: new keys never collide).
+    """
+    with translated_errors():
+        client.put_item(
+            TableName=table_name,
+            Item=to_attribute_values(item.model_dump(exclude_none=True)),
+            ConditionExpression=f"attribute_not_exists(#{key_attribute})",
+            ExpressionAttributeNames={f"#{key_attribute}": key_attribute},
+        )

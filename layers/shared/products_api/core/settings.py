@@ -3,12 +3,12 @@
 Each function asks only for what it uses, so a function is never refused a start for a table it does not touch:
 `Settings` is the update function's (and the CLI's), `HistorySettings` the history route's, `ChangesSettings` the
 stream function's. What they share (the DynamoDB client; for the API functions the credential look-up and metrics)
-lives in common bases, under the same environment variable names.
+lives in common bases, under the same environment variable names. Each function reads its model once, on its first
+request, when its cached runtime getter (`get_runtime`, `get_history_runtime`, ...) builds the runtime.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
@@ -74,11 +74,18 @@ class WriteLimitSettings(BaseSettings):
         return self
 
 
-class Settings(ApiSettings, WriteLimitSettings):
-    """The update function's settings (PATCH), also read by the CLI."""
+class IdempotencySettings(BaseSettings):
+    """What the functions whose writes take an Idempotency-Key need: where the records go, and how long they last."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
     idempotency_table_name: TableName
     idempotency_expiry_seconds: int = Field(default=24 * 60 * 60, ge=60)
+
+
+class Settings(ApiSettings, WriteLimitSettings, IdempotencySettings):
+    """The update function's settings (PATCH), also read by the CLI."""
+
     # Contention (another request holding or moving the product) is retried with backoff until this long before the
     # function's time ends: room for the last attempt and the answer.
     contention_margin_ms: int = Field(default=2000, ge=0, le=60_000)
@@ -147,32 +154,3 @@ def read_settings(model: type[SettingsModel]) -> SettingsModel:
 def load_settings() -> Settings:
     """The update function's settings, read now."""
     return read_settings(Settings)
-
-
-@functools.cache
-def get_settings() -> Settings:
-    """The update function's settings of this process, read on first use (not at import)."""
-    return load_settings()
-
-
-@functools.cache
-def get_history_settings() -> HistorySettings:
-    """The history route's settings of this process, read on first use (not at import)."""
-    return read_settings(HistorySettings)
-
-
-@functools.cache
-def get_read_settings() -> ReadSettings:
-    """The read routes' settings of this process, read on first use (not at import)."""
-    return read_settings(ReadSettings)
-
-
-def get_usage_settings() -> UsageSettings:
-    """The usage route's settings of this process, read on first use (not at import)."""
-    return read_settings(UsageSettings)
-
-
-@functools.cache
-def get_changes_settings() -> ChangesSettings:
-    """The stream function's settings of this process, read on first use (not at import)."""
-    return read_settings(ChangesSettings)

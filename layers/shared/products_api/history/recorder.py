@@ -27,7 +27,7 @@ from pydantic.alias_generators import to_camel
 from products_api.api.observability import protect_library_logs
 from products_api.core import jsonio
 from products_api.core.dynamodb import client_config, make_client
-from products_api.core.settings import ChangesSettings, get_changes_settings
+from products_api.core.settings import ChangesSettings, read_settings
 from products_api.history.store import FieldChange, HistoryEntry, HistoryStore
 from products_api.limits.meter import WriteMeter
 from products_api.limits.store import LimitsStore
@@ -251,4 +251,4 @@ def build_recorder(
 @functools.cache
 def get_recorder() -> ProductChangeRecorder:
     """Built on the first record a container handles, then reused."""
-    return build_recorder(get_changes_settings())
+    return build_recorder(read_settings(ChangesSettings))

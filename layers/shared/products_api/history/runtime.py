@@ -6,13 +6,11 @@ Apart from `products/runtime.py` so that the read-only function never imports th
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from products_api.api.observability import protect_library_logs
-from products_api.auth.credentials import Authenticator, CredentialStore
+from products_api.api.runtime import RouteRuntime
 from products_api.core.dynamodb import make_client
-from products_api.core.settings import HistorySettings, get_history_settings
+from products_api.core.settings import HistorySettings, read_settings
 from products_api.history.reader import ProductHistoryReader
 from products_api.history.store import HistoryStore
 from products_api.products.store import ProductStore
@@ -21,29 +19,17 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
-@dataclass(frozen=True)
-class HistoryRuntime:
-    settings: HistorySettings
-    authenticator: Authenticator
-    reader: ProductHistoryReader
-
+class HistoryRuntime(RouteRuntime[HistorySettings, ProductHistoryReader]):
     @classmethod
     def build(cls, settings: HistorySettings, client: DynamoDBClient) -> HistoryRuntime:
-        """Wire everything on one injected client (moto, DynamoDB Local or AWS)."""
-        protect_library_logs()
-        return cls(
-            settings=settings,
-            authenticator=Authenticator(
-                CredentialStore(client, settings.credentials_table_name), settings.credential_cache_seconds
-            ),
-            reader=ProductHistoryReader(
-                ProductStore(client, settings.products_table_name), HistoryStore(client, settings.history_table_name)
-            ),
+        history = HistoryStore(client, settings.history_table_name)
+        return cls.wire(
+            settings, client, ProductHistoryReader(ProductStore(client, settings.products_table_name), history)
         )
 
 
 @functools.cache
 def get_history_runtime() -> HistoryRuntime:
     """Built on the first request of a container, then reused."""
-    settings = get_history_settings()
+    settings = read_settings(HistorySettings)
     return HistoryRuntime.build(settings, make_client(settings))

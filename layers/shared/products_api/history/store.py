@@ -11,9 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
 
-from products_api.core.dynamodb import from_attribute_values, plain_int, to_attribute_values, translated_errors
+from products_api.core.dynamodb import (
+    StoredItem,
+    from_attribute_values,
+    plain_int,
+    to_attribute_values,
+    translated_errors,
+)
 from products_api.products.models import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
@@ -56,14 +61,8 @@ class HistoryEntry(BaseModel):
     changes: tuple[FieldChange, ...]
 
 
-class HistoryItem(BaseModel):
+class HistoryItem(StoredItem):
     """The history item as stored in DynamoDB (after TypeDeserializer)."""
-
-    # Attribute names are camelCase in the table: aliases spell them (read and written by alias); Python code uses
-    # the snake_case names.
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
-    )
 
     pk: str
     version: int

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Mapping
@@ -13,14 +11,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from products_api.api.requests import product_id_from_path
+from products_api.api.requests import idempotency_key_of, product_id_from_path, raw_body
 from products_api.api.responses import Outcome
 from products_api.core import jsonio
 from products_api.errors import (
     FieldProblem,
-    InvalidIdempotencyKey,
     InvalidImage,
-    InvalidJson,
     UploadNotFound,
     ValidationFailed,
 )
@@ -29,7 +25,6 @@ from products_api.images.storage import UploadRecord
 from products_api.images.validation import ImageInfo, InvalidImageData, inspect_image
 from products_api.products.preconditions import VersionCondition, parse_if_match
 
-_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -44,24 +39,6 @@ class DirectUploadRequest:
     version_condition: VersionCondition
 
 
-def _raw_body(event: Mapping[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise InvalidJson("body is not valid base64") from exc
-    # API Gateway base64-encodes every multipart body; a text one can only be what the client sent as text
-    return str(body).encode("utf-8", "surrogateescape")
-
-
-def _idempotency_key(headers: Mapping[str, str]) -> str | None:
-    key = headers.get("idempotency-key")
-    if key is not None and not _UUID4.fullmatch(key.strip()):
-        raise InvalidIdempotencyKey("Idempotency-Key must be a UUID version 4")
-    return key.strip().lower() if key is not None else None
-
-
 def parse_direct_upload(
     event: Mapping[str, Any], headers: Mapping[str, str], raw_product_id: str
 ) -> DirectUploadRequest:
@@ -69,9 +46,10 @@ def parse_direct_upload(
     product_id = product_id_from_path(raw_product_id)
     content_type = headers.get("content-type")
     boundary_of(content_type)  # 415 before anything is decoded
-    idempotency_key = _idempotency_key(headers)
+    idempotency_key = idempotency_key_of(headers, "Idempotency-Key must be a UUID version 4")
     version_condition = parse_if_match(headers.get("if-match"))
-    image = read_image_part(_raw_body(event), content_type)
+    # API Gateway base64-encodes every multipart body; a text one can only be what the client sent as text
+    image = read_image_part(raw_body(event, keep_surrogates=True), content_type)
     try:
         info = inspect_image(image.data)
     except InvalidImageData as exc:
@@ -94,7 +72,7 @@ class CreateUploadRequest:
 def parse_create_upload(event: Mapping[str, Any], raw_product_id: str) -> CreateUploadRequest:
     """The presigned upload takes no parameters: an empty body, or an empty JSON object."""
     product_id = product_id_from_path(raw_product_id)
-    raw = _raw_body(event)
+    raw = raw_body(event, keep_surrogates=True)
     if raw.strip():
         document = jsonio.parse_object(raw)
         if document:
@@ -154,18 +132,9 @@ class UploadResponse(BaseModel):
 
     @classmethod
     def from_record(cls, record: UploadRecord, upload: PresignedUploadForm | None = None) -> UploadResponse:
-        return cls(
-            upload_id=record.uploadId,
-            product_id=record.productId,
-            status=record.status,
-            created_at=record.createdAt,
-            updated_at=record.updatedAt,
-            image_url=record.imageUrl,
-            version=record.version,
-            code=record.code,
-            reason=record.reason,
-            upload=upload,
-        )
+        # every member but the form is the record's own, under the same name
+        shown = cls.model_fields.keys() - {"upload"}
+        return cls(**{name: getattr(record, name) for name in shown}, upload=upload)
 
     def to_json(self) -> str:
         return jsonio.dumps(self.model_dump(exclude_none=True))
@@ -180,7 +149,7 @@ def upload_created_outcome(record: UploadRecord, form: PresignedUploadForm) -> O
         201,
         UploadResponse.from_record(record, form).to_json(),
         # the form holds a signature: no cache may keep it
-        {"Location": upload_location(record.productId, record.uploadId), "Cache-Control": "no-store"},
+        {"Location": upload_location(record.product_id, record.upload_id), "Cache-Control": "no-store"},
     )
 
 

@@ -11,16 +11,17 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from products_api.api.idempotency import IdempotencyStore
 from products_api.api.observability import count_metric, protect_library_logs
-from products_api.auth.credentials import Authenticator, CredentialStore
+from products_api.api.runtime import authenticator_for
+from products_api.auth.credentials import Authenticator
 from products_api.core.dynamodb import client_config, make_client
+from products_api.core.settings import read_settings
 from products_api.images.service import DirectUploadService, ImageTarget, IngestService, UploadService
 from products_api.images.settings import (
     ImagesSettings,
     IngestSettings,
     S3ClientSettings,
-    get_images_settings,
-    get_ingest_settings,
 )
 from products_api.images.storage import ImageBucket, ProductImages, UploadRecords
 from products_api.limits.limiter import WriteLimiter, build_limiter
@@ -57,16 +58,12 @@ class ImagesRuntime:
         bucket = ImageBucket(s3)
         return cls(
             settings=settings,
-            authenticator=Authenticator(
-                CredentialStore(client, settings.credentials_table_name), settings.credential_cache_seconds
-            ),
+            authenticator=authenticator_for(settings, client),
             direct_uploads=DirectUploadService(
                 ProductImages(client, settings.products_table_name),
                 bucket,
                 target,
-                client,
-                settings.idempotency_table_name,
-                settings.idempotency_expiry_seconds,
+                IdempotencyStore(client, settings.idempotency_table_name, settings.idempotency_expiry_seconds),
             ),
             uploads=UploadService(
                 ProductStore(client, settings.products_table_name),
@@ -83,7 +80,7 @@ class ImagesRuntime:
 @functools.cache
 def get_images_runtime() -> ImagesRuntime:
     """Built on the first request of a container, then reused."""
-    settings = get_images_settings()
+    settings = read_settings(ImagesSettings)
     return ImagesRuntime.build(settings, make_client(settings), make_s3_client(settings))
 
 
@@ -107,5 +104,5 @@ class IngestRuntime:
 
 @functools.cache
 def get_ingest_runtime() -> IngestRuntime:
-    settings = get_ingest_settings()
+    settings = read_settings(IngestSettings)
     return IngestRuntime.build(settings, make_client(settings), make_s3_client(settings))

@@ -16,30 +16,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyInconsistentStateError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
-
-from products_api.api.responses import Outcome, error_outcome, product_outcome
-from products_api.errors import (
-    IdempotencyInProgress,
-    IdempotencyKeyReused,
-    PreconditionFailed,
-    ProductNotFound,
-    StoreUnavailable,
-    TooManyImages,
-)
+from products_api.api.idempotency import IdempotencyStore, IdempotentWrite, keyed_write_id
+from products_api.errors import PreconditionFailed, ProductNotFound, TooManyImages
 from products_api.images.requests import (
     CreateUploadRequest,
     DirectUploadRequest,
@@ -53,13 +34,11 @@ from products_api.images.validation import InvalidImageData, inspect_image
 from products_api.products.fields import MAX_IMAGE_URLS
 from products_api.products.models import Product, format_timestamp, utc_now
 from products_api.products.preconditions import ANY_VERSION
-from products_api.products.service import keyed_write_id
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
-    from mypy_boto3_dynamodb.client import DynamoDBClient
 
+    from products_api.api.responses import Outcome
     from products_api.auth.credentials import Principal
     from products_api.images.storage import ImageBucket, ProductImages, UploadRecords
     from products_api.products.store import ProductStore
@@ -115,45 +94,24 @@ class AppendCommand:
     updated_by: str | None
 
 
-def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    return {**response, "replayed": True}
-
-
 class DirectUploadService:
     def __init__(
         self,
         images: ProductImages,
         bucket: ImageBucket,
         target: ImageTarget,
-        idempotency_client: DynamoDBClient,
-        idempotency_table: str,
-        idempotency_expiry_seconds: int,
+        idempotency: IdempotencyStore,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._images = images
         self._bucket = bucket
         self._target = target
         self._clock = clock
-        self._config = IdempotencyConfig(
-            event_key_jmespath="key",
-            payload_validation_jmespath="fingerprint",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=idempotency_expiry_seconds,
-            hash_function="sha256",
-            response_hook=_mark_replayed,
-        )
-        # its own persistence layer: an instance keeps the first config it is given
-        persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=idempotency_client)
-        self._run_idempotently = idempotent_function(
-            data_keyword_argument="idempotency",
-            persistence_store=persistence,
-            config=self._config,
-            key_prefix=IDEMPOTENCY_KEY_PREFIX,
-        )(self._run)
+        self._writes: IdempotentWrite[AppendCommand] = IdempotentWrite(KEPT_ERRORS, IDEMPOTENCY_KEY_PREFIX, idempotency)
 
     def register_lambda_context(self, context: LambdaContext) -> None:
         """So an interrupted request's in-progress record expires with the function's own time limit."""
-        self._config.register_lambda_context(context)
+        self._writes.register_lambda_context(context)
 
     def append(self, command: AppendCommand) -> Product:
         """Store the image under a key of its own, then append its URL; the object goes again if the append is
@@ -177,21 +135,6 @@ class DirectUploadService:
             self._bucket.delete(self._target.bucket_name, key)
             raise
 
-    def _run(
-        self,
-        *,
-        command: AppendCommand,
-        request_id: str,
-        outcomes: list[Outcome],
-        idempotency: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        try:
-            outcome = product_outcome(self.append(command))
-        except KEPT_ERRORS as exc:
-            outcome = error_outcome(exc, request_id)
-        outcomes.append(outcome)
-        return outcome.to_record()
-
     def handle(self, principal: Principal, request: DirectUploadRequest, request_id: str) -> Outcome:
         command = AppendCommand(
             company_id=principal.company_id,
@@ -200,53 +143,30 @@ class DirectUploadService:
             write_id=_write_id(principal.company_id, request),
             updated_by=principal.credential_id,
         )
-        outcomes: list[Outcome] = []
         if request.idempotency_key is None:
-            return Outcome.from_record(self._run(command=command, request_id=request_id, outcomes=outcomes))
-        idempotency = {
-            "key": f"{principal.company_id}#{request.idempotency_key}",
-            # the same key with another image, product or method is a reuse (422)
-            "fingerprint": {"method": METHOD, "productId": request.product_id, "imageSha256": request.sha256},
-        }
-        try:
-            record = self._run_idempotently(
-                command=command, request_id=request_id, outcomes=outcomes, idempotency=idempotency
-            )
-        except IdempotencyAlreadyInProgressError as exc:
-            raise IdempotencyInProgress(str(exc)) from exc
-        except IdempotencyValidationError as exc:
-            raise IdempotencyKeyReused(str(exc)) from exc
-        except (IdempotencyPersistenceLayerError, IdempotencyInconsistentStateError) as exc:
-            if outcomes:
-                # the append happened but its record could not be completed: the client gets the truth
-                return outcomes[0]
-            raise StoreUnavailable("idempotency store") from exc
-        return Outcome.from_record(record, replayed=bool(record.get("replayed")))
+            return self._writes.once(self.append, command, request_id)
+        # the same key with another image, product or method is a reuse (422)
+        fingerprint = {"method": METHOD, "productId": request.product_id, "imageSha256": request.sha256}
+        return self._writes.keyed(
+            self.append, command, request_id, principal.company_id, request.idempotency_key, fingerprint
+        )
 
 
+@dataclass(frozen=True)
 class UploadService:
     """Presigned uploads: hand one out (with its record), and tell its status."""
 
-    def __init__(
-        self,
-        products: ProductStore,
-        uploads: UploadRecords,
-        bucket: ImageBucket,
-        target: ImageTarget,
-        expiry_seconds: int,
-        record_days: int,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._products = products
-        self._uploads = uploads
-        self._bucket = bucket
-        self._target = target
-        self._expiry_seconds = expiry_seconds
-        self._record_days = record_days
-        self._clock = clock
+    products: ProductStore
+    uploads: UploadRecords
+    bucket: ImageBucket
+    target: ImageTarget
+    # a presigned POST's life, and how long an upload's record (its status) is kept
+    expiry_seconds: int
+    record_days: int
+    clock: Callable[[], datetime] = utc_now
 
     def create(self, principal: Principal, request: CreateUploadRequest) -> Outcome:
-        product = self._products.get(principal.company_id, request.product_id)
+        product = self.products.get(principal.company_id, request.product_id)
         if product is None:
             raise ProductNotFound(request.product_id)
         if len(product.image_urls) >= MAX_IMAGE_URLS:
@@ -255,33 +175,33 @@ class UploadService:
                 f"the product already has {len(product.image_urls)} images, the most allowed ({MAX_IMAGE_URLS}); "
                 "remove one with PATCH imageUrls first"
             )
-        now = self._clock()
+        now = self.clock()
         upload_id = uuid.uuid4().hex
-        upload_expires = now + timedelta(seconds=self._expiry_seconds)
+        upload_expires = now + timedelta(seconds=self.expiry_seconds)
         record = UploadRecord(
-            uploadId=upload_id,
-            companyId=principal.company_id,
-            productId=request.product_id,
-            credentialId=principal.credential_id,
-            bucket=self._target.bucket_name,
+            upload_id=upload_id,
+            company_id=principal.company_id,
+            product_id=request.product_id,
+            credential_id=principal.credential_id,
+            bucket=self.target.bucket_name,
             key=upload_key(upload_id),
-            baseUrl=self._target.base_url,
+            base_url=self.target.base_url,
             status="pending",
-            createdAt=format_timestamp(now),
-            uploadExpiresAt=format_timestamp(upload_expires),
-            expiresAt=int((now + timedelta(days=self._record_days)).timestamp()),
+            created_at=format_timestamp(now),
+            upload_expires_at=format_timestamp(upload_expires),
+            expires_at=int((now + timedelta(days=self.record_days)).timestamp()),
         )
-        post = self._bucket.presigned_post(
-            record.bucket, record.key, MAX_UPLOAD_BYTES, self._expiry_seconds, UPLOAD_MEDIA_TYPES
+        post = self.bucket.presigned_post(
+            record.bucket, record.key, MAX_UPLOAD_BYTES, self.expiry_seconds, UPLOAD_MEDIA_TYPES
         )
-        self._uploads.create(record)
+        self.uploads.create(record)
         form = PresignedUploadForm(
-            url=post.url, fields=post.fields, expires_at=record.uploadExpiresAt, max_bytes=MAX_UPLOAD_BYTES
+            url=post.url, fields=post.fields, expires_at=record.upload_expires_at, max_bytes=MAX_UPLOAD_BYTES
         )
         return upload_created_outcome(record, form)
 
     def status(self, principal: Principal, request: UploadStatusRequest) -> Outcome:
-        record = self._uploads.get_for(principal.company_id, request.product_id, request.upload_id)
+        record = self.uploads.get_for(principal.company_id, request.product_id, request.upload_id)
         return upload_status_outcome(record)
 
 
@@ -333,30 +253,30 @@ class IngestService:
             info = inspect_image(data)
         except InvalidImageData as exc:
             return self._reject(record, "invalid_image", str(exc))
-        served_key = image_key(record.productId, upload_id, info.extension)
+        served_key = image_key(record.product_id, upload_id, info.extension)
         self._bucket.copy_image(bucket, key, served_key, info.media_type)
         try:
             product = self._images.append(
-                record.companyId,
-                record.productId,
-                image_url(record.baseUrl, served_key),
+                record.company_id,
+                record.product_id,
+                image_url(record.base_url, served_key),
                 ANY_VERSION,
                 self._clock(),
                 upload_write_id(upload_id),
-                updated_by=record.credentialId,
+                updated_by=record.credential_id,
             )
         except (ProductNotFound, TooManyImages) as exc:
             self._bucket.delete(bucket, served_key)
             code = "not_found" if isinstance(exc, ProductNotFound) else "too_many_images"
             message = "the product no longer exists" if isinstance(exc, ProductNotFound) else str(exc)
             return self._reject(record, code, message)
-        url = image_url(record.baseUrl, served_key)
+        url = image_url(record.base_url, served_key)
         self._uploads.settle(upload_id, "appended", self._clock(), image_url=url, version=product.version)
         # the upload itself is no longer needed (the lifecycle rule would remove it after a day anyway)
         self._bucket.delete(bucket, key)
         return IngestResult("appended", upload_id, url)
 
     def _reject(self, record: UploadRecord, code: str, reason: str) -> IngestResult:
-        self._uploads.settle(record.uploadId, "rejected", self._clock(), code=code, reason=reason[:500])
+        self._uploads.settle(record.upload_id, "rejected", self._clock(), code=code, reason=reason[:500])
         self._bucket.delete(record.bucket, record.key)
-        return IngestResult("rejected", record.uploadId, f"{code}: {reason}")
+        return IngestResult("rejected", record.upload_id, f"{code}: {reason}")

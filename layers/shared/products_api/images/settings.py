@@ -6,7 +6,6 @@ The S3 endpoint is not a setting: boto3 honours AWS_ENDPOINT_URL_S3 itself (the 
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -15,9 +14,9 @@ from pydantic_settings import SettingsConfigDict
 from products_api.core.settings import (
     ApiSettings,
     DynamoDBClientSettings,
+    IdempotencySettings,
     TableName,
     WriteLimitSettings,
-    read_settings,
 )
 
 # S3's rules for a bucket name.
@@ -43,13 +42,11 @@ class S3ClientSettings(DynamoDBClientSettings):
     image_uploads_table_name: TableName
 
 
-class ImagesSettings(ApiSettings, S3ClientSettings, WriteLimitSettings):
+class ImagesSettings(ApiSettings, S3ClientSettings, WriteLimitSettings, IdempotencySettings):
     """The image routes' function: direct uploads, presigned uploads and their status."""
 
     model_config = SettingsConfigDict(defer_build=True)
 
-    idempotency_table_name: TableName
-    idempotency_expiry_seconds: int = Field(default=24 * 60 * 60, ge=60)
     images_bucket_name: BucketName
     # where the served images are: the CloudFront distribution's https URL (locally the S3 server's bucket URL)
     images_base_url: BaseUrl
@@ -67,13 +64,3 @@ class IngestSettings(S3ClientSettings):
     model_config = SettingsConfigDict(defer_build=True)
 
     products_table_name: TableName
-
-
-@functools.cache
-def get_images_settings() -> ImagesSettings:
-    return read_settings(ImagesSettings)
-
-
-@functools.cache
-def get_ingest_settings() -> IngestSettings:
-    return read_settings(IngestSettings)

@@ -12,13 +12,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict
 
-from products_api.core.dynamodb import from_attribute_values, to_attribute_values, translated_errors
+from products_api.core.dynamodb import (
+    StoredItem,
+    failed_item,
+    from_attribute_values,
+    put_new,
+    to_attribute_values,
+    translated_errors,
+    update_if,
+)
 from products_api.errors import ProductNotFound, StoreUnavailable, TooManyImages, UploadNotFound
 from products_api.products.fields import MAX_IMAGE_URLS
 from products_api.products.items import ProductItem
 from products_api.products.models import Product, company_partition, format_timestamp, product_sort_key
+from products_api.products.store import write_conditions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -85,37 +93,21 @@ class ProductImages:
         else:
             values[":updatedBy"] = updated_by
             expression = expression.replace("#writeId = :writeId", "#writeId = :writeId, #updatedBy = :updatedBy")
-        conditions = [
-            # the product exists: UpdateItem would otherwise create it
-            "attribute_exists(#pk)",
+        conditions = write_conditions(values, version_condition, remember=False)
+        conditions += [
             # room for one more image
             "(attribute_not_exists(#imageUrls) OR size(#imageUrls) < :maxImages)",
             # this image is not in the list yet: a duplicate S3 notification or a re-run appends nothing twice
             "(attribute_not_exists(#imageUrls) OR NOT contains(#imageUrls, :url))",
-            # this write is not applied yet: a retry after a lost response must not count it twice
-            "(attribute_not_exists(#writeId) OR #writeId <> :writeId)",
         ]
-        version_clause = version_condition.expression("#version", values)
-        if version_clause:
-            # the client's If-Match still names the current version
-            conditions.append(version_clause)
+        key = to_attribute_values({"pk": company_partition(company_id), "sk": product_sort_key(product_id)})
         try:
-            with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
-                response = self._client.update_item(
-                    TableName=self._table,
-                    Key=to_attribute_values({"pk": company_partition(company_id), "sk": product_sort_key(product_id)}),
-                    UpdateExpression=expression,
-                    ConditionExpression=" AND ".join(conditions),
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=to_attribute_values(values),
-                    ReturnValues="ALL_NEW",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
+            written = update_if(self._client, self._table, key, expression, names, values, conditions)
         except ClientError as exc:
-            old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            if not old:
+            old = failed_item(exc)
+            if old is None:
                 raise ProductNotFound(product_id) from exc
-            stored = ProductItem.model_validate(from_attribute_values(old))
+            stored = ProductItem.model_validate(old)
             current = stored.to_product()
             if stored.write_id == write_id or url in current.image_urls:
                 # an earlier attempt or delivery of this very image got through: the product as it is is the answer
@@ -126,7 +118,7 @@ class ProductImages:
                 f"the product already has {len(current.image_urls)} images, the most allowed ({MAX_IMAGE_URLS}); "
                 "remove one with PATCH imageUrls first"
             ) from exc
-        return ProductItem.model_validate(from_attribute_values(response["Attributes"])).to_product()
+        return ProductItem.model_validate(written).to_product()
 
 
 @dataclass(frozen=True)
@@ -232,28 +224,26 @@ def _missing(exc: ClientError) -> bool:
 UploadStatus = Literal["pending", "appended", "rejected"]
 
 
-class UploadRecord(BaseModel):
+class UploadRecord(StoredItem):
     """A presigned upload as stored in the image uploads table (keyed by uploadId alone)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    uploadId: str  # noqa: N815  # storage attribute names are camelCase
-    companyId: str  # noqa: N815
-    productId: str  # noqa: N815
+    upload_id: str
+    company_id: str
+    product_id: str
     # who asked for the upload: the append made when it lands is theirs in the history
-    credentialId: str | None = None  # noqa: N815
+    credential_id: str | None = None
     bucket: str
     key: str
     # the URL base the image will be served from, fixed when the upload is handed out
-    baseUrl: str  # noqa: N815
+    base_url: str
     status: UploadStatus
-    createdAt: str  # noqa: N815
+    created_at: str
     # until when the presigned POST may be used
-    uploadExpiresAt: str  # noqa: N815
+    upload_expires_at: str
     # epoch seconds: DynamoDB's TTL removes the record after this
-    expiresAt: int  # noqa: N815
-    updatedAt: str | None = None  # noqa: N815
-    imageUrl: str | None = None  # noqa: N815
+    expires_at: int
+    updated_at: str | None = None
+    image_url: str | None = None
     version: int | None = None
     # why the file was refused: an error code of the API and its sentence
     code: str | None = None
@@ -268,14 +258,8 @@ class UploadRecords:
         self._table = table_name
 
     def create(self, record: UploadRecord) -> None:
-        with translated_errors():
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_attribute_values(record.model_dump(exclude_none=True)),
-                # upload ids are never reused
-                ConditionExpression="attribute_not_exists(#uploadId)",
-                ExpressionAttributeNames={"#uploadId": "uploadId"},
-            )
+        # upload ids are never reused
+        put_new(self._client, self._table, record, "uploadId")
 
     def get(self, upload_id: str) -> UploadRecord | None:
         with translated_errors():
@@ -288,7 +272,7 @@ class UploadRecords:
     def get_for(self, company_id: str, product_id: str, upload_id: str) -> UploadRecord:
         """The caller's upload for this product; anyone else's (or none) is not found."""
         record = self.get(upload_id)
-        if record is None or record.companyId != company_id or record.productId != product_id:
+        if record is None or record.company_id != company_id or record.product_id != product_id:
             raise UploadNotFound(f"no upload {upload_id} for product {product_id}")
         return record
 

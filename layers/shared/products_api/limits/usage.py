@@ -5,17 +5,15 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from products_api.api.observability import protect_library_logs
-from products_api.auth.credentials import Authenticator, CredentialStore
+from products_api.api.runtime import RouteRuntime
 from products_api.core import jsonio
 from products_api.core.dynamodb import make_client
-from products_api.core.settings import UsageSettings, get_usage_settings
+from products_api.core.settings import UsageSettings, read_settings
 from products_api.limits.store import WINDOW_SECONDS, LimitsStore, month_of
 
 if TYPE_CHECKING:
@@ -65,27 +63,15 @@ class UsageReader:
         )
 
 
-@dataclass(frozen=True)
-class UsageRuntime:
-    settings: UsageSettings
-    authenticator: Authenticator
-    reader: UsageReader
-
+class UsageRuntime(RouteRuntime[UsageSettings, UsageReader]):
     @classmethod
     def build(cls, settings: UsageSettings, client: DynamoDBClient) -> UsageRuntime:
-        """Wire everything on one injected client (moto, DynamoDB Local or AWS)."""
-        protect_library_logs()
-        return cls(
-            settings=settings,
-            authenticator=Authenticator(
-                CredentialStore(client, settings.credentials_table_name), settings.credential_cache_seconds
-            ),
-            reader=UsageReader(LimitsStore(client, settings.limits_table_name), settings.write_rate_per_minute),
-        )
+        reader = UsageReader(LimitsStore(client, settings.limits_table_name), settings.write_rate_per_minute)
+        return cls.wire(settings, client, reader)
 
 
 @functools.cache
 def get_usage_runtime() -> UsageRuntime:
     """Built on the first request of a container, then reused."""
-    settings = get_usage_settings()
+    settings = read_settings(UsageSettings)
     return UsageRuntime.build(settings, make_client(settings))

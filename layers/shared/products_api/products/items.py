@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
+from products_api.core.dynamodb import StoredItem
 from products_api.products.fields import Status
-from products_api.products.models import Product, company_partition, format_timestamp, parse_timestamp, product_sort_key
+from products_api.products.models import (
+    Product,
+    company_partition,
+    content_of,
+    format_timestamp,
+    parse_timestamp,
+    product_sort_key,
+)
 
 
-class ProductItem(BaseModel):
+class ProductItem(StoredItem):
     """The product item as stored in DynamoDB (after TypeDeserializer): numbers arrive as Decimal."""
-
-    # Attribute names are camelCase in the table: aliases spell them, for reading (validate_by_alias) and writing
-    # (serialize_by_alias); Python code uses the snake_case names.
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
-    )
 
     pk: str
     sk: str
@@ -47,13 +48,7 @@ class ProductItem(BaseModel):
         return Product(
             id=self.id,
             company_id=self.company_id,
-            name=self.name,
-            model=self.model,
-            description=self.description,
-            default_field_values=self.default_field_values,
-            image_urls=self.image_urls,
-            status=self.status,
-            source_locale=self.source_locale,
+            **content_of(self),
             version=self.version,
             created_at=parse_timestamp(self.created_at),
             updated_at=parse_timestamp(self.updated_at),
@@ -66,14 +61,8 @@ class ProductItem(BaseModel):
             sk=product_sort_key(product.id),
             id=product.id,
             company_id=product.company_id,
-            name=product.name,
-            model=product.model,
             model_key=product.model_key,
-            description=product.description,
-            default_field_values=product.default_field_values,
-            image_urls=product.image_urls,
-            status=product.status,
-            source_locale=product.source_locale,
+            **content_of(product),
             version=product.version,
             created_at=format_timestamp(product.created_at),
             updated_at=format_timestamp(product.updated_at),

@@ -97,6 +97,16 @@ class ProductPatch(BaseModel):
         return sent
 
 
+# What every shape of a product (import, domain, item, response) holds under one name and type, copied as it is from
+# one shape to the next; ids, keys, versions and timestamps are each shape's own.
+CONTENT_FIELDS = ("name", "model", "description", "default_field_values", "image_urls", "status", "source_locale")
+
+
+def content_of(shape: BaseModel) -> dict[str, Any]:
+    """A product's content, as keyword arguments for another of its shapes."""
+    return {name: getattr(shape, name) for name in CONTENT_FIELDS}
+
+
 class NewProduct(BaseModel):
     """A product to import: the response shape without `_id`, `version` and timestamps, same field rules."""
 
@@ -122,13 +132,7 @@ class NewProduct(BaseModel):
         return Product(
             id=product_id,
             company_id=company_id,
-            name=self.name,
-            model=self.model,
-            description=self.description,
-            default_field_values=self.default_field_values,
-            image_urls=self.image_urls,
-            status=self.status,
-            source_locale=str(self.source_locale),
+            **content_of(self),
             version=1,
             created_at=created_at,
             updated_at=created_at,

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from products_api.core import jsonio
 from products_api.products.fields import Status
-from products_api.products.models import Product, format_timestamp
+from products_api.products.models import Product, content_of, format_timestamp
 
 
 class ProductResponse(BaseModel):
@@ -36,13 +36,7 @@ class ProductResponse(BaseModel):
     def from_product(cls, product: Product) -> ProductResponse:
         return cls(
             id=product.id,
-            name=product.name,
-            model=product.model,
-            description=product.description,
-            default_field_values=product.default_field_values,
-            image_urls=product.image_urls,
-            status=product.status,
-            source_locale=product.source_locale,
+            **content_of(product),
             version=product.version,
             created_at=format_timestamp(product.created_at),
             updated_at=format_timestamp(product.updated_at),

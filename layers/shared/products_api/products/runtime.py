@@ -6,10 +6,12 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from products_api.api.idempotency import IdempotencyStore
 from products_api.api.observability import count_metric, protect_library_logs
-from products_api.auth.credentials import Authenticator, CredentialStore
+from products_api.api.runtime import authenticator_for
+from products_api.auth.credentials import Authenticator
 from products_api.core.dynamodb import make_client
-from products_api.core.settings import Settings, get_settings
+from products_api.core.settings import Settings, load_settings
 from products_api.limits.limiter import WriteLimiter, build_limiter
 from products_api.products.rules import ProductUpdater
 from products_api.products.service import PatchProductService
@@ -35,11 +37,9 @@ class Runtime:
         )
         return cls(
             settings=settings,
-            authenticator=Authenticator(
-                CredentialStore(client, settings.credentials_table_name), settings.credential_cache_seconds
-            ),
+            authenticator=authenticator_for(settings, client),
             patch_service=PatchProductService(
-                updater, client, settings.idempotency_table_name, settings.idempotency_expiry_seconds
+                updater, IdempotencyStore(client, settings.idempotency_table_name, settings.idempotency_expiry_seconds)
             ),
             limiter=build_limiter(settings, client, count_metric),
         )
@@ -48,5 +48,5 @@ class Runtime:
 @functools.cache
 def get_runtime() -> Runtime:
     """Built on the first request of a container, then reused."""
-    settings = get_settings()
+    settings = load_settings()
     return Runtime.build(settings, make_client(settings))

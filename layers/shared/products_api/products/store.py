@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from products_api.core.dynamodb import (
+    failed_item,
     from_attribute_values,
     to_attribute_values,
     translated_errors,
+    update_if,
 )
 from products_api.errors import (
     ConcurrentUpdate,
@@ -68,6 +70,25 @@ class ProductPage:
     products: tuple[Product, ...]
     # another product follows the last one of this page
     has_more: bool
+
+
+def write_conditions(values: dict[str, Any], version_condition: VersionCondition, *, remember: bool) -> list[str]:
+    """What every write of a product's fields requires (its expression names #pk, #writeId, #version and, when it
+    remembers its write, #thisWrite; `values` gets the If-Match version's placeholder)."""
+    conditions = [
+        # the product exists (in this company: the key holds it): UpdateItem would otherwise create it
+        "attribute_exists(#pk)",
+        # this write is not applied yet: a re-run after a lost answer or record must not apply it twice
+        "(attribute_not_exists(#writeId) OR #writeId <> :writeId)",
+    ]
+    if remember:
+        # nor by an earlier run whose answer and idempotency record were lost, whatever came after it
+        conditions.append("attribute_not_exists(#thisWrite)")
+    version_clause = version_condition.expression("#version", values)
+    if version_clause:
+        # the client's If-Match still names the current version
+        conditions.append(version_clause)
+    return conditions
 
 
 class ProductStore:
@@ -218,43 +239,21 @@ class ProductStore:
         """
         expression, names, values = update_expression(changes, updated_at, write_id, updated_by, remember=remember)
         names["#pk"] = "pk"
-        conditions = [
-            # the product exists (in this company: the key holds it): UpdateItem would otherwise create it
-            "attribute_exists(#pk)",
-            # this write is not applied yet: a retry after a lost response must not count it twice
-            "(attribute_not_exists(#writeId) OR #writeId <> :writeId)",
-        ]
-        if remember:
-            # nor by an earlier run whose answer and idempotency record were lost, whatever came after it
-            conditions.append("attribute_not_exists(#thisWrite)")
-        version_clause = version_condition.expression("#version", values)
-        if version_clause:
-            # the client's If-Match still names the current version
-            conditions.append(version_clause)
+        conditions = write_conditions(values, version_condition, remember=remember)
         if expected_model_key is not None:
             # a case-only rename keeps its lock only while no other rename got in first
             names["#modelKey"] = "modelKey"
             values[":expectedModelKey"] = expected_model_key
             conditions.append("#modelKey = :expectedModelKey")
-
         try:
-            with translated_errors(expected=frozenset({"ConditionalCheckFailedException"})):
-                response = self._client.update_item(
-                    TableName=self._table,
-                    Key=self._key(company_id, product_id),
-                    UpdateExpression=expression,
-                    ConditionExpression=" AND ".join(conditions),
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=to_attribute_values(values),
-                    ReturnValues="ALL_NEW",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
+            written = update_if(
+                self._client, self._table, self._key(company_id, product_id), expression, names, values, conditions
+            )
         except ClientError as exc:
             # only a failed condition gets here (translated_errors turned every other code into its meaning)
-            old: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            if not old:
+            stored = failed_item(exc)
+            if stored is None:
                 raise ProductNotFound(product_id) from exc
-            stored = from_attribute_values(old)
             done = self.already_written(stored, write_id)
             if done is not None:
                 # an earlier run of this very write got through: its result is the answer
@@ -263,7 +262,6 @@ class ProductStore:
             if not version_condition.matches(current.version):
                 raise version_condition.failure(current.version, current.etag) from exc
             raise ConcurrentUpdate(product_id) from exc
-        written = from_attribute_values(response["Attributes"])
         if remember:
             self._forget_old_writes(written)
         return ProductItem.model_validate(written).to_product()
@@ -291,21 +289,9 @@ class ProductStore:
         names["#modelKey"] = "modelKey"
         values[":readModelKey"] = current.model_key
         expression = with_rename_snapshot(expression, names, values, changes)
-        conditions = [
-            # the product exists (in this company: the key holds it)
-            "attribute_exists(#pk)",
-            # it still holds the model whose lock we free: the only thing of it this rename depends on
-            "#modelKey = :readModelKey",
-            # this write is not applied yet: a re-run after a lost answer or record must not apply it twice
-            "(attribute_not_exists(#writeId) OR #writeId <> :writeId)",
-        ]
-        if remember:
-            # nor by an earlier run whose answer and idempotency record were lost, whatever came after it
-            conditions.append("attribute_not_exists(#thisWrite)")
-        version_clause = version_condition.expression("#version", values)
-        if version_clause:
-            # the client's If-Match still names the current version
-            conditions.append(version_clause)
+        conditions = write_conditions(values, version_condition, remember=remember)
+        # it still holds the model whose lock we free: the only thing of it this rename depends on
+        conditions.append("#modelKey = :readModelKey")
         transaction: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {

@@ -1,0 +1,143 @@
+"""A write route under Powertools idempotency: PATCH and the direct image upload run their write through one of these.
+
+With an Idempotency-Key the outcome (a product, or one of the route's kept errors) is recorded and replayed; without
+one the write simply runs. Powertools' own failures become the API's errors here, once for every route.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyInconsistentStateError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
+
+from products_api.api.responses import Outcome, error_outcome, product_outcome
+from products_api.errors import DomainError, IdempotencyInProgress, IdempotencyKeyReused, StoreUnavailable
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from products_api.products.models import Product
+
+CommandT = TypeVar("CommandT")
+Write = Callable[[CommandT], "Product"]
+
+
+@dataclass(frozen=True)
+class IdempotencyStore:
+    """Where a function keeps its idempotency records, and how long a record answers replays."""
+
+    client: DynamoDBClient
+    table_name: str
+    expiry_seconds: int
+
+
+def keyed_write_id(company_id: str, idempotency_key: str, product_id: str, body_fingerprint: str) -> str:
+    """The write id of a request with an Idempotency-Key: the same on every run of it, so a re-run after a lost record
+    finds its write done (the store remembers the write ids of keyed writes)."""
+    identity = "\n".join((company_id, idempotency_key, product_id, body_fingerprint))
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
+    return {**response, "replayed": True}
+
+
+class IdempotentWrite(Generic[CommandT]):
+    """One route's writes. A write turns a command into the product it leaves; `kept_errors` are the refusals that
+    are its answer (kept for replay); anything else raised drops the record, so a retry runs the write again. The
+    write is handed in with each call, looked up then: tests replace a service's parts on a built runtime.
+    """
+
+    def __init__(
+        self,
+        kept_errors: tuple[type[DomainError], ...],
+        key_prefix: str,
+        store: IdempotencyStore,
+    ) -> None:
+        self._kept_errors = kept_errors
+        self._config = IdempotencyConfig(
+            event_key_jmespath="key",
+            payload_validation_jmespath="fingerprint",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=store.expiry_seconds,
+            hash_function="sha256",
+            response_hook=_mark_replayed,
+        )
+        # One persistence layer per decorated function: an instance keeps the first config it is given.
+        persistence = DynamoDBPersistenceLayer(table_name=store.table_name, boto3_client=store.client)
+        # The record's key is the prefix and the hash, never the function's name: renaming must not orphan records.
+        self._run_idempotently = idempotent_function(
+            data_keyword_argument="idempotency",
+            persistence_store=persistence,
+            config=self._config,
+            key_prefix=key_prefix,
+        )(self._run)
+
+    def register_lambda_context(self, context: LambdaContext) -> None:
+        """So an interrupted request's in-progress record expires with the function's own time limit."""
+        self._config.register_lambda_context(context)
+
+    def once(self, write: Write[CommandT], command: CommandT, request_id: str) -> Outcome:
+        """The write without a key: nothing recorded, its outcome answered as it is."""
+        try:
+            return product_outcome(write(command))
+        except self._kept_errors as exc:
+            return error_outcome(exc, request_id)
+
+    def _run(
+        self,
+        *,
+        write: Write[CommandT],
+        command: CommandT,
+        request_id: str,
+        outcomes: list[Outcome],
+        idempotency: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        outcome = self.once(write, command, request_id)
+        outcomes.append(outcome)
+        return outcome.to_record()
+
+    def keyed(
+        self,
+        write: Write[CommandT],
+        command: CommandT,
+        request_id: str,
+        company_id: str,
+        idempotency_key: str,
+        fingerprint: dict[str, Any],
+    ) -> Outcome:
+        """The write under `idempotency_key`, scoped to the company; the same key with another `fingerprint` (what
+        the request asks for) is a reuse (422), and the same key still running is a conflict (409).
+        """
+        outcomes: list[Outcome] = []
+        idempotency = {"key": f"{company_id}#{idempotency_key}", "fingerprint": fingerprint}
+        try:
+            record = self._run_idempotently(
+                write=write, command=command, request_id=request_id, outcomes=outcomes, idempotency=idempotency
+            )
+        except IdempotencyAlreadyInProgressError as exc:
+            raise IdempotencyInProgress(str(exc)) from exc
+        except IdempotencyValidationError as exc:
+            raise IdempotencyKeyReused(str(exc)) from exc
+        except (IdempotencyPersistenceLayerError, IdempotencyInconsistentStateError) as exc:
+            if outcomes:
+                # The write happened but its record could not be completed: the client gets the truth.
+                # The in-progress record expires with the function's time limit.
+                return outcomes[0]
+            raise StoreUnavailable("idempotency store") from exc
+        return Outcome.from_record(record, replayed=bool(record.get("replayed")))
