@@ -192,7 +192,9 @@ def handler_log() -> Iterator[io.StringIO]:
     """Everything the handler's Powertools Logger writes, at DEBUG. Its stream handler was made with the
     sys.stdout of the moment the module was first imported, which capsys does not see, so point it here.
     """
-    logger = handler_module().logger
+    handler_module()  # the function imports the logger first, as on Lambda
+    from products_api.api.observability import logger
+
     handler = logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
     buffer = io.StringIO()

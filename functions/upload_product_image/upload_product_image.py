@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from products_api.api.handler import admit_write, answer_errors, request_id, respond
-from products_api.api.observability import (
-    IMAGE_APPENDED,
-    UPLOAD_CREATED,
-    UPLOAD_READ,
-    logger,
-    metrics,
-    observed_request,
-    traced,
-)
+from products_api.api.entrypoint import caller, http_app, http_entrypoint, resolve_observed
+from products_api.api.handler import admit_write, request_id, respond
+from products_api.api.observability import IMAGE_APPENDED, UPLOAD_CREATED, UPLOAD_READ, logger
 from products_api.images.requests import parse_create_upload, parse_direct_upload, parse_upload_status
 from products_api.images.runtime import get_images_runtime
 
@@ -34,16 +26,14 @@ SUCCESS_METRICS = {
     "GET /api/v1/products/{id}/images/uploads/{uploadId}": UPLOAD_READ,
 }
 
-app = APIGatewayHttpResolver()
-answer_errors(app)
+app = http_app()
 
 
 @app.post("/api/v1/products/<product_id>/images")
 def upload_product_image(product_id: str) -> Response[str]:
     runtime = get_images_runtime()
+    principal = caller(app, runtime.authenticator, REQUIRED_SCOPE)
     event = app.current_event
-    principal = runtime.authenticator.authenticate(event.headers.get("authorization"), REQUIRED_SCOPE)
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
     request = parse_direct_upload(event.raw_event, event.headers, product_id)
     logger.append_keys(image_format=request.info.format, image_bytes=len(request.image.data))
     admit_write(app, runtime.limiter, principal.company_id)
@@ -54,10 +44,8 @@ def upload_product_image(product_id: str) -> Response[str]:
 @app.post("/api/v1/products/<product_id>/images/uploads")
 def create_image_upload(product_id: str) -> Response[str]:
     runtime = get_images_runtime()
-    event = app.current_event
-    principal = runtime.authenticator.authenticate(event.headers.get("authorization"), REQUIRED_SCOPE)
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
-    request = parse_create_upload(event.raw_event, product_id)
+    principal = caller(app, runtime.authenticator, REQUIRED_SCOPE)
+    request = parse_create_upload(app.current_event.raw_event, product_id)
     # a presigned upload is a write to come: it is limited here, when the client asks for it
     admit_write(app, runtime.limiter, principal.company_id)
     return respond(app, runtime.uploads.create(principal, request))
@@ -66,22 +54,15 @@ def create_image_upload(product_id: str) -> Response[str]:
 @app.get("/api/v1/products/<product_id>/images/uploads/<upload_id>")
 def get_image_upload(product_id: str, upload_id: str) -> Response[str]:
     runtime = get_images_runtime()
-    event = app.current_event
-    principal = runtime.authenticator.authenticate(event.headers.get("authorization"), READ_SCOPE)
-    logger.append_keys(company_id=principal.company_id, credential_id=principal.credential_id)
+    principal = caller(app, runtime.authenticator, READ_SCOPE)
     request = parse_upload_status(product_id, upload_id)
     return respond(app, runtime.uploads.status(principal, request))
 
 
-# As the other HTTP functions: the event (an image, here) is never logged, the response body stays out of the trace,
-# and the request's metric is flushed even when the handler raises.
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True)
-@traced
-@metrics.log_metrics
+# The event (an image, here) is never logged: see http_entrypoint.
+@http_entrypoint
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     runtime = get_images_runtime()
     runtime.direct_uploads.register_lambda_context(context)
     success = SUCCESS_METRICS.get(str(event.get("routeKey")), IMAGE_APPENDED)
-    with observed_request(event, runtime.settings, success_metric=success) as request_log:
-        app.append_context(request_log=request_log)  # type: ignore[no-untyped-call]  # untyped in Powertools
-        return app.resolve(event, context)
+    return resolve_observed(app, event, context, runtime.settings, success)

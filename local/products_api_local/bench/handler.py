@@ -47,8 +47,11 @@ def quiet_lambda_handler(module: ModuleType) -> LambdaHandler:
     The writes stay in the figures (Lambda pays for them too); only the console is spared two JSON lines a request.
     """
     sink = open(os.devnull, "w")  # noqa: SIM115  # lives as long as the process, as stdout does
-    # the Powertools logger bound its stream to stdout when it was built; EMF is printed to stdout at each flush
-    for handler in logging.getLogger(module.logger.name).handlers:
+    # the functions' Powertools logger bound its stream to stdout when it was built; EMF is printed to stdout at each
+    # flush. Imported here, once the function has imported it, as on Lambda.
+    from products_api.api.observability import logger
+
+    for handler in logging.getLogger(logger.name).handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(sink)
 
