@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from products_api_local.loopback import LoopbackServer, QuietRequestHandler
 from products_api_local.polling import PollLoop
+from products_api_local.template.document import function_events
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -67,27 +68,21 @@ class S3Subscription:
 
 def subscriptions_from_template(template: Mapping[str, Any]) -> list[S3Subscription]:
     found: list[S3Subscription] = []
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
+    for event in function_events(template, "S3"):
+        bucket = event.properties.get("Bucket")
+        if not (isinstance(bucket, Mapping) and isinstance(bucket.get("Ref"), str)):
             continue
-        for event in ((resource.get("Properties") or {}).get("Events") or {}).values():
-            if not isinstance(event, Mapping) or event.get("Type") != "S3":
-                continue
-            properties = event.get("Properties") or {}
-            bucket = properties.get("Bucket")
-            if not (isinstance(bucket, Mapping) and isinstance(bucket.get("Ref"), str)):
-                continue
-            events = properties.get("Events")
-            rules = ((properties.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
-            prefix = next((str(rule["Value"]) for rule in rules if str(rule.get("Name")).lower() == "prefix"), "")
-            found.append(
-                S3Subscription(
-                    function=logical_id,
-                    bucket=local_bucket_name(bucket["Ref"]),
-                    prefix=prefix,
-                    events=tuple(events) if isinstance(events, list) else (str(events),),
-                )
+        events = event.properties.get("Events")
+        rules = ((event.properties.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+        prefix = next((str(rule["Value"]) for rule in rules if str(rule.get("Name")).lower() == "prefix"), "")
+        found.append(
+            S3Subscription(
+                function=event.function,
+                bucket=local_bucket_name(bucket["Ref"]),
+                prefix=prefix,
+                events=tuple(events) if isinstance(events, list) else (str(events),),
             )
+        )
     return found
 
 
