@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote_plus, unquote, urlsplit
@@ -114,28 +114,24 @@ def object_created_event(bucket: str, key: str, size: int, etag: str, region: st
     }
 
 
+@dataclass(eq=False)
 class NotificationPoller:
     """S3's notification of one subscription, locally: new objects under the prefix, one invocation each."""
 
-    def __init__(
-        self,
-        subscription: S3Subscription,
-        client: S3Client,
-        deliver: Callable[[dict[str, Any]], str | None],
-        region: str,
-        log: Callable[[str], None],
-    ) -> None:
-        self.subscription = subscription
-        self._client = client
-        self._deliver = deliver
-        self._region = region
-        self._log = log
-        self._seen: set[tuple[str, str]] = set()
+    subscription: S3Subscription
+    client: S3Client
+    deliver: Callable[[dict[str, Any]], str | None]
+    region: str
+    log: Callable[[str], None]
+    _seen: set[tuple[str, str]] = field(default_factory=set, init=False)
+    _loop: PollLoop = field(init=False)
+
+    def __post_init__(self) -> None:
         self._loop = PollLoop(
             self.poll_once,
-            thread_name=f"s3-{subscription.function}",
+            thread_name=f"s3-{self.subscription.function}",
             describe="s3 notifications",
-            log=log,
+            log=self.log,
             interval=lambda: _POLL_SECONDS,
             backoff=lambda: _POLL_SECONDS * 20,
         )
@@ -148,7 +144,7 @@ class NotificationPoller:
 
     def poll_once(self) -> int:
         """Deliver every object not delivered yet; how many were."""
-        listed = self._client.list_objects_v2(Bucket=self.subscription.bucket, Prefix=self.subscription.prefix)
+        listed = self.client.list_objects_v2(Bucket=self.subscription.bucket, Prefix=self.subscription.prefix)
         delivered = 0
         for item in listed.get("Contents", []):
             marker = (item["Key"], item["ETag"])
@@ -156,14 +152,14 @@ class NotificationPoller:
                 continue
             self._seen.add(marker)
             event = object_created_event(
-                self.subscription.bucket, item["Key"], int(item["Size"]), item["ETag"].strip('"'), self._region
+                self.subscription.bucket, item["Key"], int(item["Size"]), item["ETag"].strip('"'), self.region
             )
             started = time.perf_counter()
-            error = self._deliver(event)
+            error = self.deliver(event)
             name = f"s3://{self.subscription.bucket}/{item['Key']} -> {self.subscription.function}"
-            self._log(f"{name}: {(time.perf_counter() - started) * 1000:.1f} ms")
+            self.log(f"{name}: {(time.perf_counter() - started) * 1000:.1f} ms")
             if error is not None:
-                self._log(f"{self.subscription.function} {error}")
+                self.log(f"{self.subscription.function} {error}")
             delivered += 1
         return delivered
 
