@@ -266,7 +266,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         if template.stream_sources:
             sink = EventsSink(log)
             sink.start()
-            endpoints["AWS_ENDPOINT_URL_EVENTBRIDGE"] = sink.endpoint_url
+            endpoints["AWS_ENDPOINT_URL_EVENTBRIDGE"] = sink.url
         try:
             pools = start_containers(template, endpoints, arguments.concurrency, log, arguments.provisioned)
         except ContainerStartError as exc:

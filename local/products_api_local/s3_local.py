@@ -176,10 +176,6 @@ class LocalCdn(LoopbackServer):
         self.client = client
         self.bucket = bucket
 
-    @property
-    def base_url(self) -> str:
-        return self.url
-
 
 class _CdnRequestHandler(QuietRequestHandler):
     def do_GET(self) -> None:
@@ -245,7 +241,7 @@ class LocalS3:
         if self.buckets:
             self._cdn = LocalCdn(client, self.buckets[0])
             self._cdn.start()
-            self.images_base_url = self._cdn.base_url
+            self.images_base_url = self._cdn.url
             self.environment["IMAGES_BASE_URL"] = self.images_base_url
 
     def client(self) -> S3Client:
