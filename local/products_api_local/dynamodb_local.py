@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -133,6 +134,7 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+@dataclass(eq=False, kw_only=True)
 class DynamoDBLocal:
     """One DynamoDB Local server. In memory unless `data_dir` is given, where its tables persist across restarts.
 
@@ -141,25 +143,19 @@ class DynamoDBLocal:
     Linux the death of this process by a signal.
     """
 
-    def __init__(
-        self,
-        *,
-        port: int | None = None,
-        data_dir: Path | None = None,
-        log_file: Path | None = None,
-        startup_timeout: float = 30.0,
-        jar: Path | None = None,
-        java: str | None = None,
-    ) -> None:
-        self._requested_port = port
-        self.data_dir = data_dir
-        self.log_file = log_file
-        self.startup_timeout = startup_timeout
-        self._jar = jar
-        self._java = java
-        self._port: int | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+    # None: a free port (another one if it is taken before the server binds it)
+    requested_port: int | None = None
+    # None: in memory
+    data_dir: Path | None = None
+    # None: a temporary file; either way its tail explains a failed start
+    log_file: Path | None = None
+    startup_timeout: float = 30.0
+    # None: the npm package's jar (find_jar), the java on this machine (find_java)
+    jar: Path | None = None
+    java: str | None = None
+    _port: int | None = field(default=None, init=False)
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    _log: IO[bytes] | None = field(default=None, init=False)
 
     @property
     def port(self) -> int:
@@ -183,14 +179,14 @@ class DynamoDBLocal:
         """Start the server and return once it answers requests."""
         if self._process is not None:
             raise DynamoDBLocalError("DynamoDB Local is already started")
-        jar = self._jar or find_jar()
-        java = self._java or find_java()
+        jar = self.jar or find_jar()
+        java = self.java or find_java()
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         # A free port can be taken by someone else before the server binds it: then try another one.
-        attempts = 1 if self._requested_port is not None else 3
+        attempts = 1 if self.requested_port is not None else 3
         for attempt in range(1, attempts + 1):
-            port = self._requested_port or free_port()
+            port = self.requested_port or free_port()
             # Checked first because the readiness poll cannot tell another server on this port from ours.
             if not port_is_free(port):
                 if attempt < attempts:

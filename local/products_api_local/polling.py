@@ -5,30 +5,27 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 
 
+@dataclass(eq=False)
 class PollLoop:
     """Calls `poll_once` every `interval` seconds until stopped. A failure (DynamoDB Local or moto going away while
     stopping, or a bug) is logged, and the next poll waits `backoff` seconds more: polling goes on, more slowly.
     """
 
-    def __init__(
-        self,
-        poll_once: Callable[[], object],
-        *,
-        thread_name: str,
-        describe: str,
-        log: Callable[[str], None],
-        interval: Callable[[], float],
-        backoff: Callable[[], float],
-    ) -> None:
-        self._poll_once = poll_once
-        self._describe = describe
-        self._log = log
-        self._interval = interval
-        self._backoff = backoff
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
+    poll_once: Callable[[], object]
+    _: KW_ONLY
+    thread_name: str
+    describe: str
+    log: Callable[[str], None]
+    interval: Callable[[], float]
+    backoff: Callable[[], float]
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _thread: threading.Thread = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -50,9 +47,9 @@ class PollLoop:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self._poll_once()
+                self.poll_once()
             except Exception:
                 if not self._stop.is_set():
-                    self._log(f"{self._describe}: polling failed:\n{traceback.format_exc().rstrip()}")
-                self._stop.wait(self._backoff())
-            self._stop.wait(self._interval())
+                    self.log(f"{self.describe}: polling failed:\n{traceback.format_exc().rstrip()}")
+                self._stop.wait(self.backoff())
+            self._stop.wait(self.interval())

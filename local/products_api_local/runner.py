@@ -239,7 +239,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         demo_loaded = demo_import.submit(importlib.import_module, "products_api_local.demo")
         demo_import.shutdown(wait=False)
         log_file = data_dir / "dynamodb-local.log" if data_dir is not None else None
-        database = DynamoDBLocal(port=arguments.dynamodb_port, data_dir=data_dir, log_file=log_file)
+        database = DynamoDBLocal(requested_port=arguments.dynamodb_port, data_dir=data_dir, log_file=log_file)
         try:
             database.start()
         except DynamoDBLocalError as exc:
@@ -266,7 +266,7 @@ def _run(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
         if template.stream_sources:
             sink = EventsSink(log)
             sink.start()
-            endpoints["AWS_ENDPOINT_URL_EVENTBRIDGE"] = sink.endpoint_url
+            endpoints["AWS_ENDPOINT_URL_EVENTBRIDGE"] = sink.url
         try:
             pools = start_containers(template, endpoints, arguments.concurrency, log, arguments.provisioned)
         except ContainerStartError as exc:

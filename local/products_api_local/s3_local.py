@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote_plus, unquote, urlsplit
@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from products_api_local.loopback import LoopbackServer, QuietRequestHandler
 from products_api_local.polling import PollLoop
+from products_api_local.template.document import function_events
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -71,27 +72,21 @@ class S3Subscription:
 
 def subscriptions_from_template(template: Mapping[str, Any]) -> list[S3Subscription]:
     found: list[S3Subscription] = []
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
+    for event in function_events(template, "S3"):
+        bucket = event.properties.get("Bucket")
+        if not (isinstance(bucket, Mapping) and isinstance(bucket.get("Ref"), str)):
             continue
-        for event in ((resource.get("Properties") or {}).get("Events") or {}).values():
-            if not isinstance(event, Mapping) or event.get("Type") != "S3":
-                continue
-            properties = event.get("Properties") or {}
-            bucket = properties.get("Bucket")
-            if not (isinstance(bucket, Mapping) and isinstance(bucket.get("Ref"), str)):
-                continue
-            events = properties.get("Events")
-            rules = ((properties.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
-            prefix = next((str(rule["Value"]) for rule in rules if str(rule.get("Name")).lower() == "prefix"), "")
-            found.append(
-                S3Subscription(
-                    function=logical_id,
-                    bucket=local_bucket_name(bucket["Ref"]),
-                    prefix=prefix,
-                    events=tuple(events) if isinstance(events, list) else (str(events),),
-                )
+        events = event.properties.get("Events")
+        rules = ((event.properties.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+        prefix = next((str(rule["Value"]) for rule in rules if str(rule.get("Name")).lower() == "prefix"), "")
+        found.append(
+            S3Subscription(
+                function=event.function,
+                bucket=local_bucket_name(bucket["Ref"]),
+                prefix=prefix,
+                events=tuple(events) if isinstance(events, list) else (str(events),),
             )
+        )
     return found
 
 
@@ -123,29 +118,25 @@ def object_created_event(bucket: str, key: str, size: int, etag: str, region: st
     }
 
 
+@dataclass(eq=False)
 class NotificationPoller:
     """S3's notification of one subscription, locally: new objects under the prefix, one invocation each."""
 
-    def __init__(
-        self,
-        subscription: S3Subscription,
-        client: S3Client,
-        deliver: Callable[[dict[str, Any]], str | None],
-        region: str,
-        log: Callable[[str], None],
-    ) -> None:
-        self.subscription = subscription
-        self._client = client
-        self._deliver = deliver
-        self._region = region
-        self._log = log
-        self._seen: set[tuple[str, str]] = set()
-        self._interval = _POLL_SECONDS
+    subscription: S3Subscription
+    client: S3Client
+    deliver: Callable[[dict[str, Any]], str | None]
+    region: str
+    log: Callable[[str], None]
+    _seen: set[tuple[str, str]] = field(default_factory=set, init=False)
+    _interval: float = field(default=_POLL_SECONDS, init=False)
+    _loop: PollLoop = field(init=False)
+
+    def __post_init__(self) -> None:
         self._loop = PollLoop(
             self.poll_once,
-            thread_name=f"s3-{subscription.function}",
+            thread_name=f"s3-{self.subscription.function}",
             describe="s3 notifications",
-            log=log,
+            log=self.log,
             interval=lambda: self._interval,
             backoff=lambda: _POLL_SECONDS * 20,
         )
@@ -158,7 +149,7 @@ class NotificationPoller:
 
     def poll_once(self) -> int:
         """Deliver every object not delivered yet; how many were."""
-        listed = self._client.list_objects_v2(Bucket=self.subscription.bucket, Prefix=self.subscription.prefix)
+        listed = self.client.list_objects_v2(Bucket=self.subscription.bucket, Prefix=self.subscription.prefix)
         delivered = 0
         for item in listed.get("Contents", []):
             marker = (item["Key"], item["ETag"])
@@ -166,14 +157,14 @@ class NotificationPoller:
                 continue
             self._seen.add(marker)
             event = object_created_event(
-                self.subscription.bucket, item["Key"], int(item["Size"]), item["ETag"].strip('"'), self._region
+                self.subscription.bucket, item["Key"], int(item["Size"]), item["ETag"].strip('"'), self.region
             )
             started = time.perf_counter()
-            error = self._deliver(event)
+            error = self.deliver(event)
             name = f"s3://{self.subscription.bucket}/{item['Key']} -> {self.subscription.function}"
-            self._log(f"{name}: {(time.perf_counter() - started) * 1000:.1f} ms")
+            self.log(f"{name}: {(time.perf_counter() - started) * 1000:.1f} ms")
             if error is not None:
-                self._log(f"{self.subscription.function} {error}")
+                self.log(f"{self.subscription.function} {error}")
             delivered += 1
         self._interval = _POLL_SECONDS if delivered else min(_IDLE_POLL_SECONDS, self._interval * 1.5)
         return delivered
@@ -190,10 +181,6 @@ class LocalCdn(LoopbackServer):
         super().__init__(_CdnRequestHandler, "local-cdn")
         self.client = client
         self.bucket = bucket
-
-    @property
-    def base_url(self) -> str:
-        return self.url
 
 
 class _CdnRequestHandler(QuietRequestHandler):
@@ -260,7 +247,7 @@ class LocalS3:
         if self.buckets:
             self._cdn = LocalCdn(client, self.buckets[0])
             self._cdn.start()
-            self.images_base_url = self._cdn.base_url
+            self.images_base_url = self._cdn.url
             self.environment["IMAGES_BASE_URL"] = self.images_base_url
 
     def client(self) -> S3Client:

@@ -164,7 +164,7 @@ def test_a_busy_port_is_reported() -> None:
         squatter.listen()
         port = squatter.getsockname()[1]
         with pytest.raises(DynamoDBLocalError, match=f"port {port} is in use"):
-            DynamoDBLocal(port=port, jar=Path("unused.jar"), java="unused").start()
+            DynamoDBLocal(requested_port=port, jar=Path("unused.jar"), java="unused").start()
 
 
 def test_a_java_that_cannot_run_is_reported(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from local_runner import Banner, Runner, free_port, patch
+from products_api_local.dynamodb_local import port_is_free
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -21,17 +22,6 @@ def accepts_connections(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def can_bind(port: int) -> bool:
-    """Whether a new server could listen on the port (as the runner does: with SO_REUSEADDR)."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def java_processes_on(port: int) -> list[int]:
@@ -54,7 +44,7 @@ def assert_stopped_cleanly(runner: Runner, banner: Banner, signum: signal.Signal
     assert time.monotonic() - started < 15, "stopping took too long"
     assert ": stopped" in runner.output
     assert not accepts_connections(runner.port)
-    assert can_bind(runner.port), "the API's port is still taken"
+    assert port_is_free(runner.port), "the API's port is still taken"
     assert not accepts_connections(banner.dynamodb_port), "DynamoDB Local still answers"
     assert java_processes_on(banner.dynamodb_port) == []
 

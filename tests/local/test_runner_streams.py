@@ -271,7 +271,7 @@ def test_the_events_sink_takes_put_events_and_prints_them() -> None:
     sink = EventsSink(log)
     sink.start()
     try:
-        client = boto3.client("events", region_name="eu-west-1", endpoint_url=sink.endpoint_url)
+        client = boto3.client("events", region_name="eu-west-1", endpoint_url=sink.url)
         detail = {"changeId": "A/1/2", "version": 2}
         response = client.put_events(
             Entries=[

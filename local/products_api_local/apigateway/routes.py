@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from products_api_local.template.document import function_events
+
 DEFAULT_ROUTE = "$default"
 ANY_METHOD = "ANY"
 PAYLOAD_FORMAT_VERSION = "2.0"
@@ -47,24 +49,17 @@ class RouteMiss:
 def routes_from_template(template: Mapping[str, Any]) -> list[Route]:
     """Every HttpApi event of every AWS::Serverless::Function, as a route; REST (`Api`) events are not served."""
     routes: list[Route] = []
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        events = (resource.get("Properties") or {}).get("Events") or {}
-        for event_id, event in events.items():
-            if not isinstance(event, Mapping) or event.get("Type") != "HttpApi":
-                continue
-            where = f"{logical_id}.Events.{event_id}"
-            properties = event.get("Properties") or {}
-            version = str(properties.get("PayloadFormatVersion", PAYLOAD_FORMAT_VERSION))
-            if version != PAYLOAD_FORMAT_VERSION:
-                raise RouteError(f"{where}: PayloadFormatVersion {version} is not supported locally, only 2.0")
-            # SAM's defaults: an HttpApi event without Path and Method is the $default route.
-            path = properties.get("Path", DEFAULT_ROUTE)
-            method = str(properties.get("Method", ANY_METHOD)).upper()
-            if not isinstance(path, str):
-                raise RouteError(f"{where}: Path must be a literal string, got {path!r}")
-            routes.append(Route(ANY_METHOD if method == "X-AMAZON-APIGATEWAY-ANY-METHOD" else method, path, logical_id))
+    for event in function_events(template, "HttpApi"):
+        properties = event.properties
+        version = str(properties.get("PayloadFormatVersion", PAYLOAD_FORMAT_VERSION))
+        if version != PAYLOAD_FORMAT_VERSION:
+            raise RouteError(f"{event.where}: PayloadFormatVersion {version} is not supported locally, only 2.0")
+        # SAM's defaults: an HttpApi event without Path and Method is the $default route.
+        path = properties.get("Path", DEFAULT_ROUTE)
+        method = str(properties.get("Method", ANY_METHOD)).upper()
+        if not isinstance(path, str):
+            raise RouteError(f"{event.where}: Path must be a literal string, got {path!r}")
+        routes.append(Route(ANY_METHOD if method == "X-AMAZON-APIGATEWAY-ANY-METHOD" else method, path, event.function))
     return routes
 
 

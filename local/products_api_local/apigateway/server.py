@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -45,22 +46,15 @@ class ServerError(RuntimeError):
     """The HTTP server cannot listen: the message says why and what to do."""
 
 
+@dataclass(eq=False)
 class LocalApi:
     """The HTTP API in front of the functions: route, build the event, invoke, read the result."""
 
-    def __init__(
-        self,
-        routes: RouteTable,
-        functions: Mapping[str, Invoker],
-        gateway: ApiGateway,
-        log: Callable[[str], None],
-        cors_policy: cors.CorsPolicy | None = None,
-    ) -> None:
-        self.routes = routes
-        self.functions = functions
-        self.gateway = gateway
-        self.log = log
-        self.cors_policy = cors_policy
+    routes: RouteTable
+    functions: Mapping[str, Invoker]
+    gateway: ApiGateway
+    log: Callable[[str], None]
+    cors_policy: cors.CorsPolicy | None = None
 
     def handle(self, request: HttpRequest) -> tuple[HttpResponse, str]:
         """The response, and what the console line adds about the invocation (the function, a cold start)."""

@@ -19,10 +19,6 @@ class EventsSink(LoopbackServer):
         super().__init__(_EventsRequestHandler, "events-sink")
         self.log = log
 
-    @property
-    def endpoint_url(self) -> str:
-        return self.url
-
 
 class _EventsRequestHandler(QuietRequestHandler):
     def do_POST(self) -> None:

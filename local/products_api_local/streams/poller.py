@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from products_api_local.functions.containers import Invocation, Invoker
@@ -51,32 +52,26 @@ def first_failed_sequence_number(result: Any, records: Sequence[Mapping[str, Any
     return min(reported, key=known.index)
 
 
+@dataclass(eq=False)
 class StreamPoller:
-    def __init__(
-        self,
-        source: StreamSource,
-        function: Invoker,
-        reader: StreamReader,
-        log: Callable[[str], None],
-        *,
-        checkpoints: Checkpoints,
-        dead_letters: DeadLetters,
-        retry_seconds: float = RETRY_SECONDS,
-        poll_seconds: float = POLL_SECONDS,
-    ) -> None:
-        self.source = source
-        self.function = function
-        self.reader = reader
-        self.log = log
-        self.checkpoints = checkpoints
-        self.dead_letters = dead_letters
-        self.retry_seconds = retry_seconds
-        self.poll_seconds = poll_seconds
-        self.name = f"{source.table} stream -> {source.function}"
-        # read at each wait: a test may shorten the intervals of a poller already built
+    source: StreamSource
+    function: Invoker
+    reader: StreamReader
+    log: Callable[[str], None]
+    _: KW_ONLY
+    checkpoints: Checkpoints
+    dead_letters: DeadLetters
+    # read at each wait: a test may shorten the intervals of a poller already built
+    retry_seconds: float = RETRY_SECONDS
+    poll_seconds: float = POLL_SECONDS
+    name: str = field(init=False)
+    _loop: PollLoop = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.name = f"{self.source.table} stream -> {self.source.function}"
         self._loop = PollLoop(
             self.poll_once,
-            thread_name=f"stream-{source.function}",
+            thread_name=f"stream-{self.source.function}",
             describe=self.name,
             log=lambda line: self.log(line),
             interval=lambda: self.poll_seconds,

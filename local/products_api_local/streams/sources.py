@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from products_api_local.template.document import function_events
+
 # Lambda's defaults for a DynamoDB event source when the template leaves them out.
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_MAXIMUM_RETRY_ATTEMPTS = -1  # retry until the record expires
@@ -115,33 +117,27 @@ class StreamSource:
 
 def stream_sources_from_template(template: Mapping[str, Any]) -> list[StreamSource]:
     sources: list[StreamSource] = []
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event_id, event in ((resource.get("Properties") or {}).get("Events") or {}).items():
-            if not isinstance(event, Mapping) or event.get("Type") != "DynamoDB":
-                continue
-            where = f"{logical_id}.Events.{event_id}"
-            properties: Mapping[str, Any] = event.get("Properties") or {}
-            stream = properties.get("Stream")
-            target = stream.get("Fn::GetAtt") if isinstance(stream, Mapping) else None
-            if isinstance(target, str):
-                target = target.split(".", 1)
-            if not (isinstance(target, list) and len(target) == 2 and target[1] == "StreamArn"):
-                raise StreamSourceError(f"{where}: Stream must be !GetAtt <table>.StreamArn to run locally")
-            filters = (properties.get("FilterCriteria") or {}).get("Filters") or []
-            sources.append(
-                StreamSource(
-                    function=logical_id,
-                    table=str(target[0]),
-                    batch_size=int(properties.get("BatchSize", DEFAULT_BATCH_SIZE)),
-                    filters=tuple(
-                        FilterPattern.parse(f"{where}.FilterCriteria.Filters[{position}]", item.get("Pattern"))
-                        for position, item in enumerate(filters)
-                    ),
-                    reports_item_failures="ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or []),
-                    maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", DEFAULT_MAXIMUM_RETRY_ATTEMPTS)),
-                    bisect_on_error=str(properties.get("BisectBatchOnFunctionError", False)).lower() == "true",
-                )
+    for event in function_events(template, "DynamoDB"):
+        properties = event.properties
+        stream = properties.get("Stream")
+        target = stream.get("Fn::GetAtt") if isinstance(stream, Mapping) else None
+        if isinstance(target, str):
+            target = target.split(".", 1)
+        if not (isinstance(target, list) and len(target) == 2 and target[1] == "StreamArn"):
+            raise StreamSourceError(f"{event.where}: Stream must be !GetAtt <table>.StreamArn to run locally")
+        filters = (properties.get("FilterCriteria") or {}).get("Filters") or []
+        sources.append(
+            StreamSource(
+                function=event.function,
+                table=str(target[0]),
+                batch_size=int(properties.get("BatchSize", DEFAULT_BATCH_SIZE)),
+                filters=tuple(
+                    FilterPattern.parse(f"{event.where}.FilterCriteria.Filters[{position}]", item.get("Pattern"))
+                    for position, item in enumerate(filters)
+                ),
+                reports_item_failures="ReportBatchItemFailures" in (properties.get("FunctionResponseTypes") or []),
+                maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", DEFAULT_MAXIMUM_RETRY_ATTEMPTS)),
+                bisect_on_error=str(properties.get("BisectBatchOnFunctionError", False)).lower() == "true",
             )
+        )
     return sources

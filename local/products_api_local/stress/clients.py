@@ -174,22 +174,22 @@ class _Client:
             self._send(fresh, after=entry.ident, reason="expired_record")
 
 
+@dataclass(frozen=True)
 class _IdempotencyRecords:
     """Lose or expire a key's record, as a crash or DynamoDB's TTL would (Powertools keys records by a hash)."""
 
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
+    client: DynamoDBClient
+    table: str
 
     def __call__(self, action: str, key: str) -> None:
         record_ids = self._ids_for(key)
         for record_id in record_ids:
             item_key = to_attribute_values({"id": record_id})
             if action == "delete":
-                self._client.delete_item(TableName=self._table, Key=item_key)
+                self.client.delete_item(TableName=self.table, Key=item_key)
             else:
-                self._client.update_item(
-                    TableName=self._table,
+                self.client.update_item(
+                    TableName=self.table,
                     Key=item_key,
                     UpdateExpression="SET #expiration = :past",
                     ExpressionAttributeNames={"#expiration": "expiration"},

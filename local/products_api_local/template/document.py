@@ -5,6 +5,8 @@ Read it through `products_api_local.template.model.LocalTemplate`, which parses 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +77,29 @@ def load_template(path: Path | None = None) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise TemplateError(f"{path} is not a CloudFormation template: no Resources mapping")
     return document
+
+
+@dataclass(frozen=True)
+class FunctionEvent:
+    """One event of an AWS::Serverless::Function: what invokes it (its `Properties`)."""
+
+    function: str  # the function's logical id
+    event_id: str
+    properties: Mapping[str, Any]
+
+    @property
+    def where(self) -> str:
+        """Where it stands in the template, for error messages: `<function>.Events.<event id>`."""
+        return f"{self.function}.Events.{self.event_id}"
+
+
+def function_events(template: Mapping[str, Any], event_type: str) -> Iterator[FunctionEvent]:
+    """Every event of type `event_type` (HttpApi, DynamoDB, S3...) of every AWS::Serverless::Function, in the
+    template's order: what the routes, the stream sources and the S3 subscriptions are read from.
+    """
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if not isinstance(resource, Mapping) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event_id, event in ((resource.get("Properties") or {}).get("Events") or {}).items():
+            if isinstance(event, Mapping) and event.get("Type") == event_type:
+                yield FunctionEvent(str(logical_id), str(event_id), event.get("Properties") or {})
