@@ -13,6 +13,7 @@ from products_api.products.models import Product
 from products_api.products.models import utc_now as _now
 from products_api.products.preconditions import ANY_VERSION
 from products_api.products.store import ProductStore
+from products_api_local.bench.warm import counting
 from support import EVENT_PRODUCT_ID, EVENT_TOKEN, Api, product_event
 
 
@@ -47,9 +48,14 @@ def test_rename_applies_when_another_field_changes_between_read_and_write(
             )
 
     reads = interleave(api, monkeypatch, concurrent_name_change)
-    response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"})
+    with counting(api.client) as calls:
+        response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"})
     assert response.status == 200, response.body
     assert reads == [1], "a change of another field does not make the rename read again"
+    # the first transaction required the version read and was cancelled; the second requires only the model, and
+    # its answer is read back (the name changed in between is in it)
+    # (the credential's read first; the interfering UpdateItem shares the client)
+    assert calls == ["GetItem", "GetItem", "UpdateItem", "TransactWriteItems", "TransactWriteItems", "GetItem"]
     body = response.json
     assert (body["model"], body["name"], body["version"]) == ("NEW", "theirs", 3)
     assert api.model_locks() == {"MODEL#new": EVENT_PRODUCT_ID}

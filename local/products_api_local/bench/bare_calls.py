@@ -115,11 +115,11 @@ class BareCalls:
         self._update_product(name, uuid.uuid4().hex)
 
     def rename(self, model: str) -> None:
-        """Read, the transaction (the product with the copy of the version it makes, the new lock, the old lock's
-        release), and the read-back of the version it made: what a rename needs since renames no longer depend on
-        the version they read (only on the model they free), so the answer is read after the commit.
+        """Read, then the transaction (the product with the copy of the version it makes, the new lock, the old lock's
+        release), uncontended: on condition of the model and the version read, so no read-back is needed.
         """
         item = self._client.get_item(TableName=self._products, Key=self._key, ConsistentRead=True)["Item"]
+        version = int(item["version"]["N"])
         old_key = str(item["modelKey"]["S"])
         new_key = model.casefold()
         partition = self._key["pk"]
@@ -147,8 +147,8 @@ class BareCalls:
                             "#updatedBy = :updatedBy, #f0 = :f0, #modelKey = :modelKey"
                         ),
                         "ConditionExpression": (
-                            "attribute_exists(#pk) AND #modelKey = :readModelKey AND "
-                            "(attribute_not_exists(#writeId) OR #writeId <> :writeId)"
+                            "attribute_exists(#pk) AND (attribute_not_exists(#writeId) OR #writeId <> :writeId) AND "
+                            "#modelKey = :readModelKey AND #version = :readVersion"
                         ),
                         "ExpressionAttributeNames": {
                             "#version": "version",
@@ -171,6 +171,7 @@ class BareCalls:
                             ":f0": _s(model),
                             ":modelKey": _s(new_key),
                             ":readModelKey": _s(old_key),
+                            ":readVersion": _n(version),
                             ":nothing": {"NULL": True},
                             f":s{model_position}": _s(model),
                         },
@@ -205,7 +206,6 @@ class BareCalls:
             ],
             ClientRequestToken=str(uuid.uuid4()),
         )
-        self._client.get_item(TableName=self._products, Key=self._key, ConsistentRead=True)
 
     def _put_in_progress(self, record_id: str, fingerprint: str) -> None:
         """Powertools' own PutItem: the record is new, or expired, or an in-progress one that timed out."""

@@ -26,7 +26,7 @@ from products_api.errors import ProductNotFound, StoreUnavailable, TooManyImages
 from products_api.products.fields import MAX_IMAGE_URLS
 from products_api.products.items import ProductItem
 from products_api.products.models import Product, company_partition, format_timestamp, product_sort_key
-from products_api.products.store import write_conditions
+from products_api.products.write_memory import write_conditions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -135,4 +135,5 @@ class ProductUpdater:
             updated_by=command.updated_by,
             version_condition=command.version_condition,
             remember=command.remember,
+            read_item=stored,
         )

@@ -58,6 +58,7 @@ from products_api.products.write_memory import (
     rename_snapshot,
     update_expression,
     with_rename_snapshot,
+    write_conditions,
     writes_to_forget,
 )
 
@@ -70,25 +71,6 @@ class ProductPage:
     products: tuple[Product, ...]
     # another product follows the last one of this page
     has_more: bool
-
-
-def write_conditions(values: dict[str, Any], version_condition: VersionCondition, *, remember: bool) -> list[str]:
-    """What every write of a product's fields requires (its expression names #pk, #writeId, #version and, when it
-    remembers its write, #thisWrite; `values` gets the If-Match version's placeholder)."""
-    conditions = [
-        # the product exists (in this company: the key holds it): UpdateItem would otherwise create it
-        "attribute_exists(#pk)",
-        # this write is not applied yet: a re-run after a lost answer or record must not apply it twice
-        "(attribute_not_exists(#writeId) OR #writeId <> :writeId)",
-    ]
-    if remember:
-        # nor by an earlier run whose answer and idempotency record were lost, whatever came after it
-        conditions.append("attribute_not_exists(#thisWrite)")
-    version_clause = version_condition.expression("#version", values)
-    if version_clause:
-        # the client's If-Match still names the current version
-        conditions.append(version_clause)
-    return conditions
 
 
 class ProductStore:
@@ -276,13 +258,47 @@ class ProductStore:
         updated_by: str | None = None,
         version_condition: VersionCondition = ANY_VERSION,
         remember: bool = False,
+        read_item: dict[str, Any] | None = None,
     ) -> Product:
         """Move the model lock and update the product in one transaction.
 
-        The transaction depends only on what a rename changes: the product still holds the model whose lock it
-        frees (and the If-Match version, when sent). Other fields may change between our read and our write
-        without aborting it; so that the answer is still the product exactly at the version this write made, the
-        update also copies that version into `rename*` attributes, read back after the commit.
+        First on condition that nothing was written since `current` was read: then the product at the version this
+        write makes is `current` with these changes, known without another call. Should another write of other
+        fields have got in between, the transaction runs again on what a rename really depends on: the product still
+        holds the model whose lock it frees (and the If-Match version, when sent), so a stream of other writes never
+        aborts it. That answer is read back after the commit: the update copies the version it makes into `rename*`
+        attributes. `read_item`, the item as read, is what a remembering write prunes its remembered writes from.
+        """
+        committed = self._rename_transaction(
+            current, changes, updated_at, write_id, updated_by, version_condition, remember, current.version
+        )
+        if isinstance(committed, Product):
+            return committed
+        if committed:
+            if remember and read_item is not None:
+                self._forget_old_writes(read_item)
+            return current.with_changes(changes, updated_at)
+        committed = self._rename_transaction(
+            current, changes, updated_at, write_id, updated_by, version_condition, remember, None
+        )
+        if isinstance(committed, Product):
+            return committed
+        return self._renamed(current, changes, updated_at, write_id)
+
+    def _rename_transaction(
+        self,
+        current: Product,
+        changes: dict[str, Any],
+        updated_at: datetime,
+        write_id: str,
+        updated_by: str | None,
+        version_condition: VersionCondition,
+        remember: bool,
+        read_version: int | None,
+    ) -> Product | bool:
+        """One rename transaction: True once committed; with `read_version`, False when only that version moved
+        (another write of other fields came first: nothing was written, the caller runs it again without it); the
+        product when an earlier run of this very write had applied it already (its answer).
         """
         expression, names, values = update_expression(changes, updated_at, write_id, updated_by, remember=remember)
         names["#pk"] = "pk"
@@ -292,6 +308,10 @@ class ProductStore:
         conditions = write_conditions(values, version_condition, remember=remember)
         # it still holds the model whose lock we free: the only thing of it this rename depends on
         conditions.append("#modelKey = :readModelKey")
+        if read_version is not None:
+            # and nothing else was written since the read: the answer is then known without a read-back
+            values[":readVersion"] = read_version
+            conditions.append("#version = :readVersion")
         transaction: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
@@ -316,9 +336,16 @@ class ProductStore:
                 if done is not None:
                     # an earlier run of this very write got through: its result is the answer
                     return done
-                failure = stale_rename(ProductItem.model_validate(failure).to_product(), version_condition)
+                found = ProductItem.model_validate(failure).to_product()
+                if (
+                    read_version is not None
+                    and found.model_key == current.model_key
+                    and version_condition.matches(found.version)
+                ):
+                    return False  # only other fields moved
+                failure = stale_rename(found, version_condition)
             raise failure from exc
-        return self._renamed(current, changes, updated_at, write_id)
+        return True
 
     def _renamed(self, current: Product, changes: dict[str, Any], updated_at: datetime, write_id: str) -> Product:
         """The product at the version a committed rename made: the item itself while no write came after it, else

@@ -14,6 +14,7 @@ from products_api.products.models import (
     format_timestamp,
     model_key,
 )
+from products_api.products.preconditions import VersionCondition
 
 if TYPE_CHECKING:
     pass
@@ -125,3 +126,22 @@ def with_rename_snapshot(
             names[f"#o{position}"] = attribute
             snapshot.append(f"#s{position} = if_not_exists(#o{position}, :nothing)")
     return expression.replace("SET ", "SET " + ", ".join(snapshot) + ", ", 1)
+
+
+def write_conditions(values: dict[str, Any], version_condition: VersionCondition, *, remember: bool) -> list[str]:
+    """What every write of a product's fields requires (its expression names #pk, #writeId, #version and, when it
+    remembers its write, #thisWrite; `values` gets the If-Match version's placeholder)."""
+    conditions = [
+        # the product exists (in this company: the key holds it): UpdateItem would otherwise create it
+        "attribute_exists(#pk)",
+        # this write is not applied yet: a re-run after a lost answer or record must not apply it twice
+        "(attribute_not_exists(#writeId) OR #writeId <> :writeId)",
+    ]
+    if remember:
+        # nor by an earlier run whose answer and idempotency record were lost, whatever came after it
+        conditions.append("attribute_not_exists(#thisWrite)")
+    version_clause = version_condition.expression("#version", values)
+    if version_clause:
+        # the client's If-Match still names the current version
+        conditions.append(version_clause)
+    return conditions
