@@ -84,7 +84,7 @@ def _write_ident(entry: Entry) -> str:
 def check(entries: list[Entry], stream_records: list[dict[str, Any]], final_items: list[dict[str, Any]]) -> Report:
     """Every check of the history against DynamoDB's record of it (see the module's docstring)."""
     violations: list[str] = []
-    faults = Counter(entry.request.fault or entry.reason or "none" for entry in entries)
+    faults = Counter(entry.request.fault or (entry.resend.reason if entry.resend else "none") for entry in entries)
     outcomes = Counter(_outcome(entry) for entry in entries)
 
     # DynamoDB's record: each product's versions (stream images) in commit order, and the model locks over time

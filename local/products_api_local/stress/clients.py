@@ -44,6 +44,16 @@ class Plan:
     faults: tuple[str, ...] | None = None
 
 
+@dataclass(frozen=True)
+class Resend:
+    """A request that sends an earlier request's key again, after that request's record was lost or expired."""
+
+    # the earlier request (its `Entry.ident`)
+    of: str
+    # "lost_record" (the same request again) or "expired_record" (another body with the key)
+    reason: str
+
+
 @dataclass
 class Entry:
     """One request and its answer, as recorded."""
@@ -52,10 +62,7 @@ class Entry:
     answer: Answer
     started: float
     ended: float
-    # the request whose key this one sends again, after its record was lost or expired
-    after: str | None = None
-    # why: "lost_record" (the same request again) or "expired_record" (another body with the key)
-    reason: str | None = None
+    resend: Resend | None = None
 
     @property
     def key(self) -> str | None:
@@ -105,10 +112,10 @@ class _Client:
             return {"status": r.choice(["active", "archived"])}
         return {"defaultFieldValues": {"n": self.seq, "w": self.worker}, "name": f"both {self.worker}-{self.seq}"}
 
-    def _send(self, request: Request, after: str | None = None, reason: str | None = None) -> Entry:
+    def _send(self, request: Request, resend: Resend | None = None) -> Entry:
         started = time.time()
         answer = self.transport(request)
-        entry = Entry(request, answer, started, time.time(), after, reason)
+        entry = Entry(request, answer, started, time.time(), resend)
         self.entries.append(entry)
         if answer.status == 200:
             self.seen_versions[request.product_id] = int(json.loads(answer.body)["version"])
@@ -164,14 +171,14 @@ class _Client:
             self._idempotency("delete", headers["Idempotency-Key"])
             self.seq += 1
             rerun = Request(self.worker, self.seq, kind, product_id, body, headers, None, remaining_ms)
-            self._send(rerun, after=entry.ident, reason="lost_record")
+            self._send(rerun, Resend(entry.ident, "lost_record"))
         elif inject == "expired_record" and entry.answer.status is not None:
             # the record expired: the key is free, and another body with it is a new request
             self._idempotency("expire", headers["Idempotency-Key"])
             self.seq += 1
             other = self._body("field")
             fresh = Request(self.worker, self.seq, "field", product_id, other, dict(headers), None, remaining_ms)
-            self._send(fresh, after=entry.ident, reason="expired_record")
+            self._send(fresh, Resend(entry.ident, "expired_record"))
 
 
 @dataclass(frozen=True)
@@ -239,8 +246,7 @@ def run_clients(plan: Plan, environment: dict[str, str]) -> list[Entry]:
                     Answer(**raw["answer"]),
                     raw["started"],
                     raw["ended"],
-                    raw["after"],
-                    raw["reason"],
+                    Resend(**raw["resend"]) if raw["resend"] else None,
                 )
             )
     return entries

@@ -227,9 +227,7 @@ class ProductChangeRecorder:
 def make_events_client(settings: ChangesSettings, session: boto3.Session | None = None) -> EventBridgeClient:
     """Explicit timeouts and attempts, as for DynamoDB: a slow bus fails the record within the function's time."""
     config = client_config(
-        settings.events_connect_timeout_seconds,
-        settings.events_read_timeout_seconds,
-        settings.events_max_attempts,
+        settings.events_connect_timeout_seconds, settings.events_read_timeout_seconds, settings.events_max_attempts
     )
     return (session or boto3.Session()).client("events", config=config)
 

@@ -21,7 +21,7 @@ from products_api.errors import (
     ValidationFailed,
 )
 from products_api.images.multipart import ImagePart, boundary_of, read_image_part
-from products_api.images.storage import UploadRecord
+from products_api.images.storage import UploadRecord, UploadStatus
 from products_api.images.validation import ImageInfo, InvalidImageData, inspect_image
 from products_api.products.preconditions import VersionCondition, parse_if_match
 
@@ -119,16 +119,18 @@ class UploadResponse(BaseModel):
         defer_build=True, alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
     )
 
-    upload_id: str
-    product_id: str
-    status: str
-    created_at: str
-    updated_at: str | None = None
-    image_url: str | None = None
-    version: int | None = None
-    code: str | None = None
-    reason: str | None = None
-    upload: PresignedUploadForm | None = None
+    upload_id: str = Field(description="The upload's id: its status is at `Location`.")
+    product_id: str = Field(description="The product the image is appended to.")
+    status: UploadStatus = Field(description="`pending` until the file has landed and been judged.")
+    created_at: str = Field(json_schema_extra={"format": "date-time"}, description="When the upload was handed out.")
+    updated_at: str | None = Field(
+        None, json_schema_extra={"format": "date-time"}, description="When the upload left `pending`."
+    )
+    image_url: str | None = Field(None, description="`appended`: the image's URL, now in the product's `imageUrls`.")
+    version: int | None = Field(None, description="`appended`: the product's version the append made.")
+    code: str | None = Field(None, description="`rejected`: the error code the file was refused with.")
+    reason: str | None = Field(None, description="`rejected`: why, in a sentence.")
+    upload: PresignedUploadForm | None = Field(None, description="How to send the file (in the 201 answer only).")
 
     @classmethod
     def from_record(cls, record: UploadRecord, upload: PresignedUploadForm | None = None) -> UploadResponse:

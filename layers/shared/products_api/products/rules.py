@@ -17,20 +17,22 @@ if TYPE_CHECKING:
     from products_api.products.store import ProductStore
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UpdateCommand:
+    """One PATCH to apply: which product, what changes on which condition, who writes it, and as which write."""
+
     company_id: str
     product_id: str
     patch: ProductPatch
     version_condition: VersionCondition
+    # The credential id (never the token), stored on the product for the change history; None outside the API.
+    updated_by: str | None
     # Identifies this write across retries: derived from the Idempotency-Key, else unique per request.
     write_id: str
-    # Who writes: the credential id (never the token), stored on the product for the change history.
-    updated_by: str | None = None
-    # When the function's time ends (time.monotonic() seconds); None outside Lambda (CLI, scripts).
-    deadline: float | None = None
     # Sent with an Idempotency-Key: the product remembers the write, so a re-run whose record was lost finds it.
-    remember: bool = False
+    remember: bool
+    # When the function's time ends (time.monotonic() seconds); None outside Lambda (CLI, scripts).
+    deadline: float | None
 
 
 # Contention is retried with "full jitter" exponential backoff (a random delay up to BASE * 2^attempt, capped): the
