@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import pytest
 from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 from products_api.api import observability
 from products_api.core.settings import ApiSettings
@@ -128,3 +129,30 @@ def test_the_blob_is_the_metrics_blob(
         assert isinstance(blob["_aws"].pop("Timestamp"), int)
     assert json.dumps(direct) == json.dumps(powertools)  # key order included
     assert observability._container.counted == []  # the next request starts with nothing counted
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"utc": True},
+        {"datefmt": "%d/%m/%Y %H:%M:%S.%F"},
+        {"datefmt": "%H:%M:%S"},
+        {"datefmt": "%Y-%m-%dT%H:%M:%S.%F%z", "use_datetime_directive": True},
+        {"use_rfc3339": True},
+    ],
+    ids=["default", "utc", "custom", "no-ms", "datetime-directive", "rfc3339"],
+)
+def test_the_timestamp_is_the_formatters(options: dict[str, Any]) -> None:
+    """The line's timestamp keeps each second's text: every millisecond of it still reads as formatTime writes it."""
+    formatter = LambdaPowertoolsFormatter(**options)
+    timestamps = observability._Timestamps()
+    base_ns = 1_796_193_612 * 1_000_000_000
+    # milliseconds 0 and 999, a second boundary, and a later second again (the kept text must move on)
+    for offset_ns in (0, 999_000_000, 1_000_000_000, 1_000_000_001, 1_500_250_000, 61_123_000_000, 1_000_000):
+        now_ns = base_ns + offset_ns
+        milliseconds = (now_ns % 1_000_000_000) // 1_000_000
+        expected = formatter.formatTime(
+            cast("logging.LogRecord", observability._Stamp(now_ns / 1e9, milliseconds + 0.0))
+        )
+        assert timestamps.text(formatter, now_ns) == expected

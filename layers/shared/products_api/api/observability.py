@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS
@@ -243,6 +243,10 @@ def _report(event: Mapping[str, Any], request: RequestLog, latency_ms: float, se
 # --- the two lines every request writes, without the machinery around them ------------------------------------
 
 
+# one encoder for every EMF blob (json.dumps builds one per call when given options)
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class _Stamp:
     """What the Powertools formatter's `formatTime` reads of a log record."""
@@ -262,17 +266,16 @@ def write_info_line(message: str, fields: Mapping[str, Any]) -> None:
     if not _std_logger.isEnabledFor(logging.INFO):
         return
     caller = sys._getframe(1)
-    now_ns = time.time_ns()
+    handler: Any = logger.registered_handler
+    formatter = handler.formatter
     record = {
         "levelname": "INFO",
         "funcName": caller.f_code.co_name,
         "lineno": caller.f_lineno,
-        "asctime": logger.registered_formatter.formatTime(
-            cast("logging.LogRecord", _Stamp(now_ns / 1e9, (now_ns % 1_000_000_000) // 1_000_000 + 0.0))
-        ),
+        "asctime": _timestamps.text(formatter, time.time_ns()),
     }
     line: dict[str, Any] = {}
-    for key, value in (*logger.get_current_keys().items(), *logger.thread_safe_get_current_keys().items()):
+    for key, value in (*formatter.get_current_keys().items(), *formatter.thread_safe_get_current_keys().items()):
         # the formatter's placeholders (%(levelname)s, %(funcName)s:%(lineno)d, %(asctime)s) filled as it fills them
         line[key] = value % record if isinstance(value, str) and key in RESERVED_LOG_ATTRS else value
     line["message"] = message
@@ -280,10 +283,43 @@ def write_info_line(message: str, fields: Mapping[str, Any]) -> None:
     trace = os.environ.get("_X_AMZN_TRACE_ID")  # set by Lambda for each invocation, as the formatter reads it
     line["xray_trace_id"] = trace.split(";")[0].replace("Root=", "") if trace else None
     text = redacted_json({key: value for key, value in line.items() if value is not None})
-    handler = logger.registered_handler
-    stream = cast("logging.StreamHandler[TextIO]", handler).stream
+    stream = handler.stream
     stream.write(text + "\n")
     stream.flush()
+
+
+class _Timestamps:
+    """The formatter's `asctime`, with the text of the current second kept: its `formatTime` ran localtime and
+    strftime for every line. Its own default (`%Y-%m-%d %H:%M:%S,%F%z`, `%F` the milliseconds) is cut at `%F`, each
+    part formatted once a second; any other set-up (RFC 3339, datetime directives) is left to `formatTime` itself.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._parts: list[str] | None = None
+
+    def text(self, formatter: Any, now_ns: int) -> str:
+        second, rest_ns = divmod(now_ns, 1_000_000_000)
+        milliseconds = rest_ns // 1_000_000
+        datefmt = formatter.datefmt or formatter.default_time_format
+        if not (formatter.use_rfc3339_iso8601 or (formatter.datefmt and formatter.use_datetime_directive)):
+            key = (id(formatter), formatter.converter, second, datefmt)
+            if key != self._key:
+                parts = datefmt.split(formatter.custom_ms_time_directive)
+                struct = formatter.converter(second)
+                # a part ending in "%" would pair with the milliseconds: formatTime alone says what that writes
+                self._parts = (
+                    None
+                    if any(part.endswith("%") for part in parts)
+                    else [time.strftime(part, struct) for part in parts]
+                )
+                self._key = key
+            if self._parts is not None:
+                return ("%03d" % milliseconds).join(self._parts)  # noqa: UP031  # as the formatter writes it
+        return str(formatter.formatTime(cast("logging.LogRecord", _Stamp(now_ns / 1e9, milliseconds + 0.0))))
+
+
+_timestamps = _Timestamps()
 
 
 def _write_metrics(settings: ApiSettings, request_id: str, outcome: str) -> None:
@@ -312,4 +348,4 @@ def _write_metrics(settings: ApiSettings, request_id: str, outcome: str) -> None
         "request_id": request_id,
         **values,
     }
-    print(json.dumps(blob, separators=(",", ":")))
+    print(_COMPACT_JSON.encode(blob))

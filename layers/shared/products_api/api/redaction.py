@@ -90,13 +90,18 @@ def _json_default(value: Any) -> Any:
     return list(value) if isinstance(value, set | frozenset) else str(value)
 
 
+# built once: json.dumps builds an encoder on every call that passes options
+_LINE_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default)
+_MASKED_LINE_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def redacted_json(log: dict[str, Any]) -> str:
     """The Logger's serializer: the last step before a line is written, so nothing gets around it.
 
     Most lines hold nothing to mask: they are written as they are after one scan of the text, and only a line that
     might hold a secret is walked and masked (a request's line is on every request's path).
     """
-    text = json.dumps(log, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    text = _LINE_ENCODER.encode(log)
     if not might_hold_secret(text):
         return text
-    return json.dumps(redact(log), separators=(",", ":"), ensure_ascii=False)
+    return _MASKED_LINE_ENCODER.encode(redact(log))

@@ -26,6 +26,19 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# Built once: simplejson.loads and dumps build a decoder or an encoder on every call that passes options, and these
+# are on every request's path. Neither keeps state between documents.
+_BODY_DECODER = simplejson.JSONDecoder(
+    # numbers as Decimal, integers too: int() refuses more than 4300 digits, Decimal has no such limit
+    parse_float=Decimal,
+    parse_int=Decimal,
+    object_pairs_hook=_object_without_duplicates,
+    parse_constant=_reject_constant,
+)
+_COMPACT_ENCODER = simplejson.JSONEncoder(use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+_CANONICAL_ENCODER = simplejson.JSONEncoder(use_decimal=True, sort_keys=True, separators=(",", ":"))
+
+
 def _check_strings_and_depth(document: Any) -> None:
     """Refuse lone UTF-16 surrogates (no UTF-8 form, so DynamoDB cannot store them) and deep nesting."""
     stack: list[tuple[Any, int]] = [(document, 1)]
@@ -61,14 +74,7 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     if text.startswith("\ufeff"):
         raise InvalidJson("body starts with a byte order mark")
     try:
-        document = simplejson.loads(
-            text,
-            use_decimal=True,
-            # integers as Decimal too: int() refuses more than 4300 digits, Decimal has no such limit
-            parse_int=Decimal,
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_reject_constant,
-        )
+        document = _BODY_DECODER.decode(text)
     except simplejson.JSONDecodeError as exc:
         raise InvalidJson(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except ValueError as exc:
@@ -83,12 +89,12 @@ def parse_object(raw: bytes) -> dict[str, Any]:
 
 def dumps(value: Any) -> str:
     """Compact JSON; Decimal written digit for digit."""
-    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT_ENCODER.encode(value)
 
 
 def canonical(value: Any) -> str:
     """One text per JSON value: key order, whitespace and number spelling (1.0 vs 1) do not matter."""
-    return simplejson.dumps(_normalise_numbers(value), use_decimal=True, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL_ENCODER.encode(_normalise_numbers(value))
 
 
 def exact_normalise(number: Decimal) -> Decimal:

@@ -42,6 +42,8 @@ _NULLABLE_FIELDS = frozenset({"description"})
 
 
 def _no_control_characters(value: str, allowed: str = "") -> str:
+    if value.isprintable():
+        return value  # no character of a category "Other" (Cc among them) or "Separator" but the space
     for char in value:
         if char not in allowed and unicodedata.category(char) == "Cc":
             raise PydanticCustomError("control_character", "must not contain control characters")
@@ -54,6 +56,10 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def _single_line(value: str) -> str:
+    if value.isprintable():
+        # isprintable() is False for every character of the categories "Other" (Cc, Cf, ...) and "Separator" (Zl, Zp,
+        # ...) but the space: one C call clears the usual text; the rest is looked at character by character
+        return value
     for char in value:
         if unicodedata.category(char) in _REFUSED_CATEGORIES:
             raise PydanticCustomError(
