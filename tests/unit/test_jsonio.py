@@ -63,3 +63,24 @@ def test_one_document_does_not_leak_into_the_next() -> None:
     with pytest.raises(InvalidJson):
         jsonio.parse_object(b'{"k": 1, "k": 2}')
     assert jsonio.parse_object(b'{"k": 1}') == {"k": Decimal(1)}
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ('{"a": "\\udfff"}', True),  # a lone low surrogate
+        ('{"a": "\\uD800x"}', True),  # upper-case hex
+        ('{"a": "\\ud83d\\ude00"}', False),  # a pair: one character
+        ('{"a": ' + "[" * 63 + "]" * 63 + "}", False),  # 64 levels: the limit
+        ('{"a": ' + "[" * 64 + "]" * 64 + "}", True),  # 65
+        ('{"a": "' + "[" * 100 + '"}', False),  # brackets inside a string only make the check look
+    ],
+    ids=["lone-surrogate", "upper-case", "pair", "depth-64", "depth-65", "brackets-in-text"],
+)
+def test_the_walk_is_skipped_only_when_it_could_find_nothing(text: str, refused: bool) -> None:
+    if refused:
+        assert jsonio._may_hold_surrogate_or_depth(text)
+        with pytest.raises(InvalidJson):
+            jsonio.parse_object(text.encode())
+    else:
+        jsonio.parse_object(text.encode())

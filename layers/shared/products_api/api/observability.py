@@ -179,8 +179,9 @@ def _begin(event: Mapping[str, Any], context: LambdaContext) -> None:
         function_memory_size=context.memory_limit_in_mb,
         function_arn=context.invoked_function_arn,
         function_request_id=context.aws_request_id,
+        # what set_correlation_id appends, in the same call
+        correlation_id=(event.get("requestContext") or {}).get("requestId"),
     )
-    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
 
 
 @contextmanager

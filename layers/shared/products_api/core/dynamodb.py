@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Context, Decimal, DecimalException
 from typing import TYPE_CHECKING, Any
@@ -48,11 +48,15 @@ class _ExactDeserializer(TypeDeserializer):
     """
 
     def _deserialize_n(self, value: str) -> Decimal:
-        number = Decimal(value)
-        digits = number.as_tuple().digits
-        if len(digits) > _MAX_NUMBER_DIGITS:
-            return number.normalize(Context(prec=len(digits)))
-        return number
+        return _exact_number(value)
+
+
+def _exact_number(text: str) -> Decimal:
+    number = Decimal(text)
+    digits = number.as_tuple().digits
+    if len(digits) > _MAX_NUMBER_DIGITS:
+        return number.normalize(Context(prec=len(digits)))
+    return number
 
 
 class StoredItem(BaseModel):
@@ -104,7 +108,27 @@ def to_attribute_values(values: dict[str, Any]) -> dict[str, AttributeValueTypeD
 
 
 def from_attribute_values(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+    return {key: _from_attribute_value(value) for key, value in item.items()}
+
+
+def _from_attribute_value(value: Mapping[str, Any]) -> Any:
+    """What `_ExactDeserializer().deserialize(value)` returns, with the types an item is made of dispatched here:
+    boto3 builds a method name and looks it up for every attribute, nested ones included, of every item read.
+    Sets and binary values, which no item of this API holds, are left to boto3.
+    """
+    for type_code, content in value.items():  # an attribute value has exactly one entry
+        if type_code == "S" or type_code == "BOOL":
+            return content
+        if type_code == "N":
+            return _exact_number(content)
+        if type_code == "M":
+            return {key: _from_attribute_value(item) for key, item in content.items()}
+        if type_code == "L":
+            return [_from_attribute_value(item) for item in content]
+        if type_code == "NULL":
+            return None
+        break
+    return _deserializer.deserialize(value)
 
 
 def plain_int(value: Any) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Context, Decimal
 from typing import Any, NoReturn
 
@@ -83,8 +84,20 @@ def parse_object(raw: bytes) -> dict[str, Any]:
         raise InvalidJson(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep") from exc
     if not isinstance(document, dict):
         raise InvalidJson("body must be one JSON object")
-    _check_strings_and_depth(document)
+    if _may_hold_surrogate_or_depth(text):
+        _check_strings_and_depth(document)
     return document
+
+
+# A lone surrogate can only come from a \uD800-\uDFFF escape (the UTF-8 text itself holds none).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_surrogate_or_depth(text: str) -> bool:
+    """Whether the walk of the parsed document is needed: no surrogate escape in the text, and fewer opening brackets
+    than the depth limit (each level opens one, inside strings they only count too many), leave nothing to find.
+    """
+    return text.count("{") + text.count("[") > MAX_JSON_DEPTH or _SURROGATE_ESCAPE.search(text) is not None
 
 
 def dumps(value: Any) -> str:

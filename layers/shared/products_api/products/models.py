@@ -184,8 +184,8 @@ def utc_now() -> datetime:
 
 def format_timestamp(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds and Z, as the contract spells it."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat of a UTC time ends in "+00:00": a third of strftime's time, on every product answered
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_timestamp(text: str) -> datetime:
