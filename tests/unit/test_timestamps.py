@@ -27,7 +27,7 @@ def test_a_timestamp_is_iso_8601_utc_with_milliseconds_and_z(moment: datetime) -
 
 
 def test_an_item_becomes_a_product_that_validation_accepts_unchanged() -> None:
-    """to_product skips re-validating what the item's own validation already checked: it must be a valid product."""
+    """The product an item becomes is a valid one, with the domain's types (Decimal numbers become int)."""
     item = ProductItem.model_validate(
         {
             "pk": "COMPANY#ACME",
