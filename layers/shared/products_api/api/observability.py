@@ -244,6 +244,8 @@ def _report(event: Mapping[str, Any], request: RequestLog, latency_ms: float, se
 # --- the two lines every request writes, without the machinery around them ------------------------------------
 
 
+# Powertools' tuple of the logging record's attributes, as a set: each key of each line is looked up in it
+_RESERVED_LOG_ATTRS = frozenset(RESERVED_LOG_ATTRS)
 # one encoder for every EMF blob (json.dumps builds one per call when given options)
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
@@ -278,7 +280,7 @@ def write_info_line(message: str, fields: Mapping[str, Any]) -> None:
     line: dict[str, Any] = {}
     for key, value in (*formatter.get_current_keys().items(), *formatter.thread_safe_get_current_keys().items()):
         # the formatter's placeholders (%(levelname)s, %(funcName)s:%(lineno)d, %(asctime)s) filled as it fills them
-        line[key] = value % record if isinstance(value, str) and key in RESERVED_LOG_ATTRS else value
+        line[key] = value % record if isinstance(value, str) and key in _RESERVED_LOG_ATTRS else value
     line["message"] = message
     line.update(fields)
     trace = os.environ.get("_X_AMZN_TRACE_ID")  # set by Lambda for each invocation, as the formatter reads it
