@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Context, Decimal, DecimalException
 from typing import TYPE_CHECKING, Any
@@ -111,7 +111,7 @@ def from_attribute_values(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _from_attribute_value(value) for key, value in item.items()}
 
 
-def _from_attribute_value(value: Mapping[str, Any]) -> Any:
+def _from_attribute_value(value: Any) -> Any:
     """What `_ExactDeserializer().deserialize(value)` returns, with the types an item is made of dispatched here:
     boto3 builds a method name and looks it up for every attribute, nested ones included, of every item read.
     Sets and binary values, which no item of this API holds, are left to boto3.
