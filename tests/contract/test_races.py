@@ -52,12 +52,40 @@ def test_rename_applies_when_another_field_changes_between_read_and_write(
         response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"})
     assert response.status == 200, response.body
     assert reads == [1], "a change of another field does not make the rename read again"
-    # the first transaction required the version read and was cancelled; the second requires only the model, and
-    # its answer is read back (the name changed in between is in it)
+    # the first transaction required the version read and was cancelled with the product as it now is; the second
+    # requires that version, and its answer (the name changed in between is in it) is known without a read-back
     # (the credential's read first; the interfering UpdateItem shares the client)
-    assert calls == ["GetItem", "GetItem", "UpdateItem", "TransactWriteItems", "TransactWriteItems", "GetItem"]
+    assert calls == ["GetItem", "GetItem", "UpdateItem", "TransactWriteItems", "TransactWriteItems"]
     body = response.json
     assert (body["model"], body["name"], body["version"]) == ("NEW", "theirs", 3)
+    assert api.model_locks() == {"MODEL#new": EVENT_PRODUCT_ID}
+
+
+def test_rename_outrun_twice_by_other_fields_requires_only_the_model_and_reads_its_answer_back(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.add_product(EVENT_PRODUCT_ID, model="OLD")
+    store: ProductStore = api.runtime.patch_service._updater._store
+    original = store._rename_transaction
+    tries: list[int | None] = []
+
+    def interfered(*args: Any) -> Any:
+        tries.append(args[-1])  # the version the try requires (None: only the model)
+        if len(tries) <= 2:
+            # another field written right before each of the first two tries
+            store.update_fields(
+                "ACME", EVENT_PRODUCT_ID, {"name": f"theirs {len(tries)}"}, ANY_VERSION, _now(), uuid.uuid4().hex
+            )
+        return original(*args)
+
+    monkeypatch.setattr(store, "_rename_transaction", interfered)
+    with counting(api.client) as calls:
+        response = api.patch(EVENT_PRODUCT_ID, {"model": "NEW"})
+    assert response.status == 200, response.body
+    assert tries == [1, 2, None]
+    assert calls[-2:] == ["TransactWriteItems", "GetItem"]  # the third try, then its answer read back
+    body = response.json
+    assert (body["model"], body["name"], body["version"]) == ("NEW", "theirs 2", 4)
     assert api.model_locks() == {"MODEL#new": EVENT_PRODUCT_ID}
 
 

@@ -45,7 +45,9 @@ if TYPE_CHECKING:
 
 from products_api.products.transactions import (
     MAX_PRODUCTS_PER_TRANSACTION,
+    PINNED_RENAME_TRIES,
     CreateAllOutcome,
+    OtherFieldsMoved,
     create_all_failure,
     lock_move,
     new_product_puts,
@@ -262,28 +264,31 @@ class ProductStore:
     ) -> Product:
         """Move the model lock and update the product in one transaction.
 
-        First on condition that nothing was written since `current` was read: then the product at the version this
-        write makes is `current` with these changes, known without another call. Should another write of other
-        fields have got in between, the transaction runs again on what a rename really depends on: the product still
-        holds the model whose lock it frees (and the If-Match version, when sent), so a stream of other writes never
-        aborts it. That answer is read back after the commit: the update copies the version it makes into `rename*`
-        attributes. `read_item`, the item as read, is what a remembering write prunes its remembered writes from.
+        It requires that nothing was written since the product was read: the product at the version this write makes
+        is then the read with these changes, known without another call. A write of other fields that got in between
+        cancels it with the product as it now is (ALL_OLD), and it runs once more requiring that version. Should yet
+        another write get in, it runs on what a rename really depends on, the model whose lock it frees (and the
+        If-Match version, when sent), so a stream of other writes never aborts it; that answer is read back from the
+        `rename*` copy the update leaves. `read_item`, the item as read, is what a remembering write prunes from.
         """
+        read, item = current, read_item
+        for _ in range(PINNED_RENAME_TRIES):
+            outcome = self._rename_transaction(
+                read, changes, updated_at, write_id, updated_by, version_condition, remember, read.version
+            )
+            if isinstance(outcome, Product):
+                return outcome
+            if not isinstance(outcome, OtherFieldsMoved):
+                if remember and item is not None:
+                    self._forget_old_writes(item)
+                return read.with_changes(changes, updated_at)
+            read, item = outcome.product, outcome.item
         committed = self._rename_transaction(
-            current, changes, updated_at, write_id, updated_by, version_condition, remember, current.version
+            read, changes, updated_at, write_id, updated_by, version_condition, remember, None
         )
         if isinstance(committed, Product):
             return committed
-        if committed:
-            if remember and read_item is not None:
-                self._forget_old_writes(read_item)
-            return current.with_changes(changes, updated_at)
-        committed = self._rename_transaction(
-            current, changes, updated_at, write_id, updated_by, version_condition, remember, None
-        )
-        if isinstance(committed, Product):
-            return committed
-        return self._renamed(current, changes, updated_at, write_id)
+        return self._renamed(read, changes, updated_at, write_id)
 
     def _rename_transaction(
         self,
@@ -295,10 +300,9 @@ class ProductStore:
         version_condition: VersionCondition,
         remember: bool,
         read_version: int | None,
-    ) -> Product | bool:
-        """One rename transaction: True once committed; with `read_version`, False when only that version moved
-        (another write of other fields came first: nothing was written, the caller runs it again without it); the
-        product when an earlier run of this very write had applied it already (its answer).
+    ) -> Product | OtherFieldsMoved | bool:
+        """One rename transaction: True once committed; with `read_version`, OtherFieldsMoved when only that
+        version moved; the product when an earlier run of this very write had applied it already (its answer).
         """
         expression, names, values = update_expression(changes, updated_at, write_id, updated_by, remember=remember)
         names["#pk"] = "pk"
@@ -342,15 +346,13 @@ class ProductStore:
                     and found.model_key == current.model_key
                     and version_condition.matches(found.version)
                 ):
-                    return False  # only other fields moved
+                    return OtherFieldsMoved(found, failure)
                 failure = stale_rename(found, version_condition)
             raise failure from exc
         return True
 
     def _renamed(self, current: Product, changes: dict[str, Any], updated_at: datetime, write_id: str) -> Product:
-        """The product at the version a committed rename made: the item itself while no write came after it, else
-        the `rename*` copy the rename left (later field updates leave it alone).
-        """
+        """The product at the version a committed rename made: the item while no write followed, else its copy."""
         with translated_errors():
             response = self._client.get_item(
                 TableName=self._table, Key=self._key(current.company_id, current.id), ConsistentRead=True

@@ -53,6 +53,16 @@ def stale_rename(product: Product, version_condition: VersionCondition) -> Excep
     return ConcurrentUpdate(product.id)
 
 
+@dataclass(frozen=True)
+class OtherFieldsMoved:
+    """A rename transaction that required the version read found it moved by writes of other fields only: nothing
+    was written, and `item` (the product item as the cancellation returned it) is what the next try requires.
+    """
+
+    product: Product
+    item: dict[str, Any]
+
+
 def rename_failure(exc: ClientError, current: Product) -> Exception | dict[str, Any]:
     """Explain a cancelled rename from its CancellationReasons, in the order of the transaction. Only a failed
     condition is an answer (404, 412, 409 duplicate_model); a conflict is contention and reads again. A failed
@@ -74,6 +84,9 @@ def rename_failure(exc: ClientError, current: Product) -> Exception | dict[str, 
     return unexplained_cancellation(exc, codes, current.id)
 
 
+# A rename tries this many times requiring the version it read (then the version a cancellation showed) before it
+# requires only the model: each such try answers without a read-back.
+PINNED_RENAME_TRIES = 2
 MAX_PRODUCTS_PER_TRANSACTION = 50  # TransactWriteItems takes 100 items: a product and its model lock each
 
 
