@@ -1,4 +1,4 @@
-"""Timestamps and the item -> product step, as the read and write paths take them on every request."""
+"""Timestamps, the item -> product step and what a product read asks for, as requests take them."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
-from products_api.products.items import ProductItem
+from products_api.products.items import PRODUCT_ATTRIBUTES, ProductItem
 from products_api.products.models import Product, format_timestamp, parse_timestamp
+from products_api_local.bench import bare_calls
 
 MOMENTS = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 30)).flatmap(
     lambda naive: st.builds(
@@ -50,3 +51,14 @@ def test_an_item_becomes_a_product_that_validation_accepts_unchanged() -> None:
     assert Product.model_validate(product.model_dump()) == product
     assert type(product.version) is int and product.version == 7
     assert product.updated_at == datetime(2026, 5, 2, 9, 0, 0, 123000, tzinfo=UTC)
+
+
+def test_a_product_read_asks_for_what_a_product_is_built_from() -> None:
+    # every attribute a ProductItem requires is read (else validation fails), and the product's content
+    required = {field.alias for field in ProductItem.model_fields.values() if field.is_required()}
+    assert required <= set(PRODUCT_ATTRIBUTES)
+    assert {"description", "defaultFieldValues", "imageUrls"} <= set(PRODUCT_ATTRIBUTES)
+    # not the write marks and rename copy the item keeps besides
+    assert not {"writeId", "renameWriteId", "renameVersion", "updatedBy"} & set(PRODUCT_ATTRIBUTES)
+    # the bench's bare read asks for the same (written out by hand, as its other calls)
+    assert bare_calls._PRODUCT_ATTRIBUTES == PRODUCT_ATTRIBUTES

@@ -39,6 +39,26 @@ def _now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+# what ProductStore.get asks for, written out by hand as the other bare calls are
+_PRODUCT_ATTRIBUTES = (
+    "pk",
+    "sk",
+    "id",
+    "companyId",
+    "name",
+    "model",
+    "modelKey",
+    "description",
+    "defaultFieldValues",
+    "imageUrls",
+    "status",
+    "sourceLocale",
+    "version",
+    "createdAt",
+    "updatedAt",
+)
+
+
 class BareCalls:
     """The DynamoDB calls each request kind needs, and nothing else: what a hand-written function would send."""
 
@@ -279,4 +299,11 @@ class BareCalls:
         raise AssertionError("the replayed record was missing: the bare replay wrote a new one")
 
     def current(self) -> None:
-        self._client.get_item(TableName=self._products, Key=self._key, ConsistentRead=True)
+        # the product's own attributes, not its write marks (ProductStore.get)
+        self._client.get_item(
+            TableName=self._products,
+            Key=self._key,
+            ConsistentRead=True,
+            ProjectionExpression=", ".join(f"#p{position}" for position in range(len(_PRODUCT_ATTRIBUTES))),
+            ExpressionAttributeNames={f"#p{position}": name for position, name in enumerate(_PRODUCT_ATTRIBUTES)},
+        )

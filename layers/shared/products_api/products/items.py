@@ -9,6 +9,7 @@ from pydantic import Field
 from products_api.core.dynamodb import StoredItem
 from products_api.products.fields import Status
 from products_api.products.models import (
+    CONTENT_FIELDS,
     Product,
     company_partition,
     content_of,
@@ -68,3 +69,14 @@ class ProductItem(StoredItem):
             created_at=format_timestamp(product.created_at),
             updated_at=format_timestamp(product.updated_at),
         )
+
+
+# What a read of a product asks DynamoDB for: the attributes a Product is built from, not the write marks and the
+# rename copy the item holds besides (each keyed write leaves one `write#` attribute, up to 80 of them).
+PRODUCT_ATTRIBUTES = tuple(
+    field.alias or name
+    for name, field in ProductItem.model_fields.items()
+    if field.is_required() or name in CONTENT_FIELDS
+)
+PRODUCT_PROJECTION = ", ".join(f"#p{position}" for position in range(len(PRODUCT_ATTRIBUTES)))
+PRODUCT_PROJECTION_NAMES = {f"#p{position}": attribute for position, attribute in enumerate(PRODUCT_ATTRIBUTES)}

@@ -30,13 +30,8 @@ from products_api.errors import (
     StoreUnavailable,
 )
 from products_api.products.fields import Status
-from products_api.products.items import ProductItem
-from products_api.products.models import (
-    Product,
-    company_partition,
-    model_lock_sort_key,
-    product_sort_key,
-)
+from products_api.products.items import PRODUCT_PROJECTION, PRODUCT_PROJECTION_NAMES, ProductItem
+from products_api.products.models import Product, company_partition, model_lock_sort_key, product_sort_key
 from products_api.products.preconditions import ANY_VERSION, VersionCondition
 
 if TYPE_CHECKING:
@@ -84,10 +79,14 @@ class ProductStore:
         return to_attribute_values({"pk": company_partition(company_id), "sk": product_sort_key(product_id)})
 
     def get(self, company_id: str, product_id: str) -> Product | None:
-        """A strongly consistent read: a rename decides on it, and `{}` answers with it."""
+        """A strongly consistent read of the product's own attributes (not its write marks): `{}` answers with it."""
         with translated_errors():
             response = self._client.get_item(
-                TableName=self._table, Key=self._key(company_id, product_id), ConsistentRead=True
+                TableName=self._table,
+                Key=self._key(company_id, product_id),
+                ConsistentRead=True,
+                ProjectionExpression=PRODUCT_PROJECTION,
+                ExpressionAttributeNames=PRODUCT_PROJECTION_NAMES,
             )
         item = response.get("Item")
         return ProductItem.model_validate(from_attribute_values(item)).to_product() if item else None
