@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from products_api.products.items import PRODUCT_ATTRIBUTES, ProductItem
 from products_api.products.models import Product, format_timestamp, parse_timestamp
-from products_api_local.bench import bare_calls
 
 MOMENTS = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 30)).flatmap(
     lambda naive: st.builds(
@@ -60,5 +59,3 @@ def test_a_product_read_asks_for_what_a_product_is_built_from() -> None:
     assert {"description", "defaultFieldValues", "imageUrls"} <= set(PRODUCT_ATTRIBUTES)
     # not the write marks and rename copy the item keeps besides
     assert not {"writeId", "renameWriteId", "renameVersion", "updatedBy"} & set(PRODUCT_ATTRIBUTES)
-    # the bench's bare read asks for the same (written out by hand, as its other calls)
-    assert bare_calls._PRODUCT_ATTRIBUTES == PRODUCT_ATTRIBUTES

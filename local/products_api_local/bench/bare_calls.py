@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from products_api.core.settings import Settings
+from products_api.products.items import PRODUCT_PROJECTION, PRODUCT_PROJECTION_NAMES
 from products_api.products.service import IDEMPOTENCY_KEY_PREFIX
 from products_api.products.write_memory import PRUNE_AT, REMEMBERED_WRITES
 from products_api.products.write_memory import SNAPSHOT_FIELDS as RENAME_SNAPSHOT_FIELDS
@@ -37,26 +38,6 @@ def _n(value: int) -> AttributeValueTypeDef:
 
 def _now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-# what ProductStore.get asks for, written out by hand as the other bare calls are
-_PRODUCT_ATTRIBUTES = (
-    "pk",
-    "sk",
-    "id",
-    "companyId",
-    "name",
-    "model",
-    "modelKey",
-    "description",
-    "defaultFieldValues",
-    "imageUrls",
-    "status",
-    "sourceLocale",
-    "version",
-    "createdAt",
-    "updatedAt",
-)
 
 
 class BareCalls:
@@ -299,11 +280,11 @@ class BareCalls:
         raise AssertionError("the replayed record was missing: the bare replay wrote a new one")
 
     def current(self) -> None:
-        # the product's own attributes, not its write marks (ProductStore.get)
+        # the product's own attributes, not its write marks (ProductStore.get's projection)
         self._client.get_item(
             TableName=self._products,
             Key=self._key,
             ConsistentRead=True,
-            ProjectionExpression=", ".join(f"#p{position}" for position in range(len(_PRODUCT_ATTRIBUTES))),
-            ExpressionAttributeNames={f"#p{position}": name for position, name in enumerate(_PRODUCT_ATTRIBUTES)},
+            ProjectionExpression=PRODUCT_PROJECTION,
+            ExpressionAttributeNames=PRODUCT_PROJECTION_NAMES,
         )
