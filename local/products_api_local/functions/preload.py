@@ -25,7 +25,6 @@ LIBRARIES = (
     "pydantic",
     "pydantic_core",
     "pydantic_settings",
-    "pydantic_extra_types.language_code",
     "simplejson",
     "aws_xray_sdk.core",
     "aws_lambda_powertools",
