@@ -138,10 +138,11 @@ def test_the_blob_is_the_metrics_blob(
         {"utc": True},
         {"datefmt": "%d/%m/%Y %H:%M:%S.%F"},
         {"datefmt": "%H:%M:%S"},
+        {"datefmt": "%H:%M:%S %%F"},
         {"datefmt": "%Y-%m-%dT%H:%M:%S.%F%z", "use_datetime_directive": True},
         {"use_rfc3339": True},
     ],
-    ids=["default", "utc", "custom", "no-ms", "datetime-directive", "rfc3339"],
+    ids=["default", "utc", "custom", "no-ms", "escaped-percent", "datetime-directive", "rfc3339"],
 )
 def test_the_timestamp_is_the_formatters(options: dict[str, Any]) -> None:
     """The line's timestamp keeps each second's text: every millisecond of it still reads as formatTime writes it."""

@@ -298,8 +298,8 @@ class _Timestamps:
     """
 
     def __init__(self) -> None:
-        self._key: tuple[Any, ...] | None = None
-        self._parts: list[str] | None = None
+        # (key, parts) in one tuple: replaced whole, so a thread never pairs one second's key with another's parts
+        self._kept: tuple[tuple[Any, ...] | None, list[str] | None] = (None, None)
 
     def text(self, formatter: Any, now_ns: int) -> str:
         second, rest_ns = divmod(now_ns, 1_000_000_000)
@@ -307,18 +307,15 @@ class _Timestamps:
         datefmt = formatter.datefmt or formatter.default_time_format
         if not (formatter.use_rfc3339_iso8601 or (formatter.datefmt and formatter.use_datetime_directive)):
             key = (id(formatter), formatter.converter, second, datefmt)
-            if key != self._key:
-                parts = datefmt.split(formatter.custom_ms_time_directive)
+            kept_key, parts = self._kept
+            if kept_key != key:
+                split = datefmt.split(formatter.custom_ms_time_directive)
                 struct = formatter.converter(second)
                 # a part ending in "%" would pair with the milliseconds: formatTime alone says what that writes
-                self._parts = (
-                    None
-                    if any(part.endswith("%") for part in parts)
-                    else [time.strftime(part, struct) for part in parts]
-                )
-                self._key = key
-            if self._parts is not None:
-                return ("%03d" % milliseconds).join(self._parts)  # noqa: UP031  # as the formatter writes it
+                parts = None if any(part.endswith("%") for part in split) else [time.strftime(p, struct) for p in split]
+                self._kept = (key, parts)
+            if parts is not None:
+                return ("%03d" % milliseconds).join(parts)  # noqa: UP031  # as the formatter writes it
         return str(formatter.formatTime(cast("logging.LogRecord", _Stamp(now_ns / 1e9, milliseconds + 0.0))))
 
 
