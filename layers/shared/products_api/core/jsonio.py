@@ -94,8 +94,9 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _may_hold_surrogate_or_depth(text: str) -> bool:
-    """Whether the walk of the parsed document is needed: no surrogate escape in the text, and fewer opening brackets
-    than the depth limit (each level opens one, inside strings they only count too many), leave nothing to find.
+    """Whether the walk of the parsed document could find anything. Only a \\uD800-\\uDFFF escape makes a lone
+    surrogate, and a document cannot be deeper than its count of opening brackets (brackets inside strings only make
+    the answer yes for nothing).
     """
     return text.count("{") + text.count("[") > MAX_JSON_DEPTH or _SURROGATE_ESCAPE.search(text) is not None
 
