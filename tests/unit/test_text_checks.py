@@ -39,3 +39,11 @@ def test_a_description_keeps_its_line_breaks_and_tabs() -> None:
     assert fields._multi_line("one\n\ttwo\r\n") == "one\n\ttwo\r\n"
     with pytest.raises(PydanticCustomError):
         fields._multi_line("one\x00two")
+
+
+def test_printable_text_holds_no_whitespace_but_the_space() -> None:
+    """The image URL check clears printable text without a space in one call: that needs this of the interpreter."""
+    printable_whitespace = [
+        f"U+{code:04X}" for code in range(sys.maxunicode + 1) if chr(code).isspace() and chr(code).isprintable()
+    ]
+    assert printable_whitespace == ["U+0020"]

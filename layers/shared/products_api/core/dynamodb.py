@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Context, Decimal, DecimalException
+from decimal import Decimal, DecimalException
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTT
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from products_api.core.jsonio import exact_normalise
 from products_api.errors import ConcurrentUpdate, InvalidStoredValue, StoreFailure, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -53,10 +54,7 @@ class _ExactDeserializer(TypeDeserializer):
 
 def _exact_number(text: str) -> Decimal:
     number = Decimal(text)
-    digits = number.as_tuple().digits
-    if len(digits) > _MAX_NUMBER_DIGITS:
-        return number.normalize(Context(prec=len(digits)))
-    return number
+    return exact_normalise(number) if len(number.as_tuple().digits) > _MAX_NUMBER_DIGITS else number
 
 
 class StoredItem(BaseModel):

@@ -90,7 +90,10 @@ def _image_url(value: str) -> str:
     if not _ABSOLUTE_HTTP_URL.match(value):
         # the URL parser alone forgives `https:host` and `https:/host`; the contract asks for absolute URLs
         raise PydanticCustomError("url_scheme", "must be an absolute http or https URL (http://… or https://…)")
-    if any(char.isspace() or unicodedata.category(char) == "Cc" for char in value):
+    # printable text holds no control character and no whitespace but the space (as in _single_line)
+    if (" " in value or not value.isprintable()) and any(
+        char.isspace() or unicodedata.category(char) == "Cc" for char in value
+    ):
         raise PydanticCustomError("url_whitespace", "must not contain whitespace or control characters")
     try:
         _http_url_adapter().validate_python(value)
