@@ -30,6 +30,27 @@ def test_replay_returns_the_kept_outcome_and_writes_nothing(api: Api, product: A
     assert api.stored_item(product.id) == stored
 
 
+def test_a_replay_runs_no_write_and_builds_none(api: Api, product: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replay answers from its record: the update's command (its write id, its deadline) is never even built."""
+    from products_api.products import service
+    from products_api.products.rules import UpdateCommand
+
+    built: list[Any] = []
+    real_command = UpdateCommand
+
+    def counting_command(**fields: Any) -> Any:
+        built.append(fields["write_id"])
+        return real_command(**fields)
+
+    monkeypatch.setattr(service, "UpdateCommand", counting_command)
+    key = str(uuid.uuid4())
+    first = api.patch(product.id, {"name": "Built once"}, {"Idempotency-Key": key})
+    assert first.status == 200 and len(built) == 1
+    replay = api.patch(product.id, {"name": "Built once"}, {"Idempotency-Key": key})
+    assert replay.header("Idempotent-Replayed") == "true" and replay.body == first.body
+    assert len(built) == 1
+
+
 def test_idempotency_key_header_in_any_case(api: Api, product: Any) -> None:
     key = str(uuid.uuid4())
     first = api.patch(product.id, {"name": "x"}, {"IDEMPOTENCY-KEY": key.upper()})

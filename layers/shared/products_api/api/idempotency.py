@@ -27,7 +27,6 @@ from products_api.api.responses import Outcome, error_outcome, product_outcome
 from products_api.errors import DomainError, IdempotencyInProgress, IdempotencyKeyReused, StoreUnavailable
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -53,10 +52,6 @@ def keyed_write_id(company_id: str, idempotency_key: str, product_id: str, body_
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
-def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    return {**response, "replayed": True}
-
-
 class IdempotentWrite(Generic[CommandT]):
     """One route's writes. A write turns a command into the product it leaves; `kept_errors` are the refusals that
     are its answer (kept for replay); anything else raised drops the record, so a retry runs the write again. The
@@ -76,7 +71,6 @@ class IdempotentWrite(Generic[CommandT]):
             raise_on_no_idempotency_key=True,
             expires_after_seconds=store.expiry_seconds,
             hash_function="sha256",
-            response_hook=_mark_replayed,
         )
         # One persistence layer per decorated function: an instance keeps the first config it is given.
         persistence = DynamoDBPersistenceLayer(table_name=store.table_name, boto3_client=store.client)
@@ -103,27 +97,29 @@ class IdempotentWrite(Generic[CommandT]):
         self,
         *,
         write: Write[CommandT],
-        command: CommandT,
+        command: Callable[[], CommandT],
         request_id: str,
         outcomes: list[Outcome],
         idempotency: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        outcome = self.once(write, command, request_id)
+        outcome = self.once(write, command(), request_id)
         outcomes.append(outcome)
         return outcome.to_record()
 
     def keyed(
         self,
         write: Write[CommandT],
-        command: CommandT,
+        command: Callable[[], CommandT],
         request_id: str,
         company_id: str,
         idempotency_key: str,
         fingerprint: dict[str, Any],
     ) -> Outcome:
         """The write under `idempotency_key`, scoped to the company; the same key with another `fingerprint` (what
-        the request asks for) is a reuse (422), and the same key still running is a conflict (409).
+        the request asks for) is a reuse (422), and the same key still running is a conflict (409). The command is
+        built only when the write runs: a replay answers from its record and needs none.
         """
+        # the write's outcome, when it ran in this request: none means the answer is a kept one, replayed
         outcomes: list[Outcome] = []
         idempotency = {"key": f"{company_id}#{idempotency_key}", "fingerprint": fingerprint}
         try:
@@ -140,4 +136,6 @@ class IdempotentWrite(Generic[CommandT]):
                 # The in-progress record expires with the function's time limit.
                 return outcomes[0]
             raise StoreUnavailable("idempotency store") from exc
-        return Outcome.from_record(record, replayed=bool(record.get("replayed")))
+        if outcomes:
+            return outcomes[0]
+        return Outcome.from_record(record, replayed=True)

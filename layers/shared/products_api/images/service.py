@@ -148,7 +148,7 @@ class DirectUploadService:
         # the same key with another image, product or method is a reuse (422)
         fingerprint = {"method": METHOD, "productId": request.product_id, "imageSha256": request.sha256}
         return self._writes.keyed(
-            self.append, command, request_id, principal.company_id, request.idempotency_key, fingerprint
+            self.append, lambda: command, request_id, principal.company_id, request.idempotency_key, fingerprint
         )
 
 

@@ -56,19 +56,21 @@ class PatchProductService:
         return time.monotonic() + self._context.get_remaining_time_in_millis() / 1000
 
     def handle(self, principal: Principal, request: PatchRequest, request_id: str) -> Outcome:
-        command = UpdateCommand(
-            company_id=principal.company_id,
-            product_id=request.product_id,
-            patch=request.patch,
-            version_condition=request.version_condition,
-            write_id=write_id_for(principal.company_id, request),
-            updated_by=principal.credential_id,
-            deadline=self._deadline(),
-            remember=request.idempotency_key is not None,
-        )
+        def command() -> UpdateCommand:
+            return UpdateCommand(
+                company_id=principal.company_id,
+                product_id=request.product_id,
+                patch=request.patch,
+                version_condition=request.version_condition,
+                write_id=write_id_for(principal.company_id, request),
+                updated_by=principal.credential_id,
+                deadline=self._deadline(),
+                remember=request.idempotency_key is not None,
+            )
+
         if request.idempotency_key is None:
-            return self._writes.once(self._updater.update, command, request_id)
-        # the same key for another product or body is a reuse (422)
+            return self._writes.once(self._updater.update, command(), request_id)
+        # the same key for another product or body is a reuse (422); a replay never builds the command
         fingerprint = {"method": METHOD, "productId": request.product_id, "body": request.body_fingerprint}
         return self._writes.keyed(
             self._updater.update, command, request_id, principal.company_id, request.idempotency_key, fingerprint
