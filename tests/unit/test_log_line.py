@@ -131,6 +131,25 @@ def test_the_blob_is_the_metrics_blob(
     assert observability._container.counted == []  # the next request starts with nothing counted
 
 
+def test_each_blob_carries_its_own_request_id_and_time(capsys: pytest.CaptureFixture[str]) -> None:
+    """The blob's text is kept between requests (per set-up and metrics): only its timestamp and request id change,
+    and a request id is encoded as JSON encodes it, whatever it holds."""
+    settings = _settings("products-api")
+    request_ids = ["req-1", 'quote " and \\ backslash', "Grüße \u2028 製品", "req-1"]
+    capsys.readouterr()
+    for request_id in request_ids:
+        observability._write_metrics(settings, request_id, "ProductUpdated")
+    observability._write_metrics(settings, "req-5", "IdempotentReplay")
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [blob["request_id"] for blob in blobs] == [*request_ids, "req-5"]
+    assert all(isinstance(blob["_aws"]["Timestamp"], int) for blob in blobs)
+    assert [blob["_aws"]["CloudWatchMetrics"][0]["Metrics"] for blob in blobs] == [
+        *[[{"Name": "ProductUpdated", "Unit": "Count"}]] * 4,
+        [{"Name": "IdempotentReplay", "Unit": "Count"}],
+    ]
+    assert "ProductUpdated" not in blobs[-1] and blobs[-1]["IdempotentReplay"] == [1.0]
+
+
 @pytest.mark.parametrize(
     "options",
     [

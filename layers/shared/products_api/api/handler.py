@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from products_api.api.observability import RequestLog, logger, observed_request
+from products_api.api.observability import RequestLog, logger, observed
 from products_api.api.responses import Outcome, error_outcome
 
 if TYPE_CHECKING:
@@ -124,8 +124,7 @@ class HttpRoutes:
 
     def serve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """A function's whole answer to `event`: resolved, timed, and written as one log line and one EMF blob."""
-        with observed_request(event, context, self._runtime().settings) as request_log:
-            return self.resolve(event, request_log)
+        return observed(event, context, self._runtime().settings, lambda request_log: self.resolve(event, request_log))
 
     def resolve(self, event: Mapping[str, Any], request_log: RequestLog) -> dict[str, Any]:
         """The Lambda proxy response to `event`; the answer (and the exception behind an error) goes on the log."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from products_api.api.detail_sentences import DETAIL_SENTENCES, ITEM_PREFIX
@@ -118,19 +118,28 @@ def negotiate_language(accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-# The Accept-Language header of the request being answered, set around each request (observability.observed_request)
+# The Accept-Language header of the request being answered, set around each request (observability.observed)
 # so an error built deep in the service (a kept 404 or 412) speaks the client's language without every layer passing
 # the header along. Only the raw header is kept: it is read only when an error is answered.
 _ACCEPT_LANGUAGE: ContextVar[str | None] = ContextVar("accept_language", default=None)
 
 
+def begin_request_language(accept_language: str | None) -> Token[str | None]:
+    """Answer errors in `accept_language` until `end_request_language` is given the token this returns."""
+    return _ACCEPT_LANGUAGE.set(accept_language)
+
+
+def end_request_language(token: Token[str | None]) -> None:
+    _ACCEPT_LANGUAGE.reset(token)
+
+
 @contextmanager
 def request_language(accept_language: str | None) -> Iterator[None]:
-    token = _ACCEPT_LANGUAGE.set(accept_language)
+    token = begin_request_language(accept_language)
     try:
         yield
     finally:
-        _ACCEPT_LANGUAGE.reset(token)
+        end_request_language(token)
 
 
 def current_language() -> str:
@@ -147,8 +156,10 @@ __all__ = [
     "LANGUAGES",
     "REASON_SENTENCES",
     "Sentences",
+    "begin_request_language",
     "current_language",
     "detail_sentence",
+    "end_request_language",
     "error_sentence",
     "negotiate_language",
     "request_language",

@@ -1,20 +1,20 @@
 """Logs, metrics and traces of a request, and the one place that maps its outcome to them.
 
 Every request ends with exactly one JSON log line and one outcome metric (CloudWatch EMF), whatever happened:
-`observed_request` times the request and, when it ends, turns what the handler recorded on the `RequestLog` (the
+`observed` times the request and, when it ends, turns what the handler recorded on the `RequestLog` (the
 response, and the exception behind an error) into both. The event itself is never logged, and every log line passes
 through `redact` on its way out, so a credential that ends up in a message or an exception is masked.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -104,6 +104,7 @@ def _tracing_on() -> bool:
 tracer: Tracer | None = Tracer(patch_modules=("botocore",)) if _tracing_on() else None
 
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
+_Answer = TypeVar("_Answer")
 
 
 def traced(handler: _Handler) -> _Handler:
@@ -116,6 +117,9 @@ def traced(handler: _Handler) -> _Handler:
 
 
 # --- one request -------------------------------------------------------------------------------------------------
+
+# what is logged and counted when no answer was recorded: the request failed around the router
+UNANSWERED = Outcome(500, "", code="internal_error")
 
 
 @dataclass
@@ -184,29 +188,31 @@ def _begin(event: Mapping[str, Any], context: LambdaContext) -> None:
     )
 
 
-@contextmanager
-def observed_request(event: Mapping[str, Any], context: LambdaContext, settings: ApiSettings) -> Iterator[RequestLog]:
-    """Time one request; when it ends (answered or raising), write its log line and its EMF blob (the outcome
-    metric, and whatever `count_metric` counted meanwhile).
+def observed(
+    event: Mapping[str, Any], context: LambdaContext, settings: ApiSettings, answer: Callable[[RequestLog], _Answer]
+) -> _Answer:
+    """`answer(request_log)`, timed; when it ends (answered or raising), the request's log line and its EMF blob (the
+    outcome metric, and whatever `count_metric` counted meanwhile) are written from what it recorded on the log.
+    Written out rather than as a context manager: its generator machinery was on every request's path.
     """
     started = time.perf_counter()
     _begin(event, context)
     request = RequestLog()
-    headers = event.get("headers") or {}
+    # errors answer in the client's language (api/messages.py), whichever layer builds them
+    language = messages.begin_request_language((event.get("headers") or {}).get("accept-language"))
     try:
-        # errors answer in the client's language (api/messages.py), whichever layer builds them
-        with messages.request_language(headers.get("accept-language")):
-            yield request
+        return answer(request)
     except Exception as exc:
         # the router answers every exception itself; this is a failure around it, answered 500 by Lambda
-        request.answered(Outcome(500, "", code="internal_error"), exc)
+        request.answered(UNANSWERED, exc)
         raise
     finally:
+        messages.end_request_language(language)
         _report(event, request, (time.perf_counter() - started) * 1000, settings)
 
 
 def _report(event: Mapping[str, Any], request: RequestLog, latency_ms: float, settings: ApiSettings) -> None:
-    outcome = request.outcome or Outcome(500, "", code="internal_error")
+    outcome = request.outcome or UNANSWERED
     error = request.error
     request_id = str((event.get("requestContext") or {}).get("requestId") or "")
     metric = outcome_metric(
@@ -324,28 +330,55 @@ _timestamps = _Timestamps()
 
 def _write_metrics(settings: ApiSettings, request_id: str, outcome: str) -> None:
     """The request's EMF blob, as Powertools' `Metrics` prints it (one directive; dimensions, then metadata, then
-    each metric's values), with no metric object between requests to reset.
+    each metric's values), with no metric object between requests to reset. Only the timestamp and the request id
+    change from one request to the next: the text around them is kept per set-up and set of metrics.
+    """
+    names = (outcome, *_container.counted)
+    _container.counted.clear()
+    before_timestamp, before_request_id, after_request_id = _blob_text(
+        settings.metrics_namespace, settings.environment_name, settings.service_name, names
+    )
+    print(
+        before_timestamp
+        + str(int(time.time() * 1000))
+        + before_request_id
+        + _COMPACT_JSON.encode(request_id)
+        + after_request_id
+    )
+
+
+# stand-ins for the two values of each request, cut out of the encoded blob (JSON text never holds them unescaped)
+_TIMESTAMP_MARK = "\x00timestamp\x00"
+_REQUEST_ID_MARK = "\x00request_id\x00"
+
+
+@functools.lru_cache(maxsize=64)
+def _blob_text(namespace: str, environment: str, service: str | None, names: tuple[str, ...]) -> tuple[str, str, str]:
+    """The blob's text before its timestamp, between it and the request id, and after: the blob itself encoded with
+    marks in their place and cut there, so the text cannot drift from the blob's form.
     """
     values: dict[str, list[float]] = {}
-    for name in (outcome, *_container.counted):
+    for name in names:
         values.setdefault(name, []).append(1.0)
-    _container.counted.clear()
-    dimensions = {ENVIRONMENT_DIMENSION: settings.environment_name}
-    if settings.service_name:
-        dimensions[SERVICE_DIMENSION] = settings.service_name
+    dimensions = {ENVIRONMENT_DIMENSION: environment}
+    if service:
+        dimensions[SERVICE_DIMENSION] = service
     blob = {
         "_aws": {
-            "Timestamp": int(time.time() * 1000),
+            "Timestamp": _TIMESTAMP_MARK,
             "CloudWatchMetrics": [
                 {
-                    "Namespace": settings.metrics_namespace,
+                    "Namespace": namespace,
                     "Dimensions": [list(dimensions)],
                     "Metrics": [{"Name": name, "Unit": "Count"} for name in values],
                 }
             ],
         },
         **dimensions,
-        "request_id": request_id,
+        "request_id": _REQUEST_ID_MARK,
         **values,
     }
-    print(_COMPACT_JSON.encode(blob))
+    text = _COMPACT_JSON.encode(blob)
+    before_timestamp, rest = text.split(_COMPACT_JSON.encode(_TIMESTAMP_MARK))
+    before_request_id, after_request_id = rest.split(_COMPACT_JSON.encode(_REQUEST_ID_MARK))
+    return before_timestamp, before_request_id, after_request_id
