@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from products_api.auth import credentials
 from products_api.auth.credentials import Authenticator, Credential, token_hash
-from products_api.errors import Unauthorized
+from products_api.errors import InsufficientScope, Unauthorized
 
 GOOD = "tp_" + "g" * 40
 
@@ -56,3 +56,26 @@ def test_an_unknown_token_is_remembered_for_the_cache_time() -> None:
     with pytest.raises(Unauthorized):
         authenticator.authenticate(f"Bearer {unknown}", "products:write")
     assert len(store.finds) == 2
+
+
+def test_a_cached_credential_is_still_checked_on_every_request() -> None:
+    """The caller is built once per cached credential, but its expiry and scopes are checked on each request."""
+    store = CountingStore()
+    wall = [1_000.0]
+    store.good = store.good.model_copy(update={"expires_at": 1_060})
+    authenticator = Authenticator(store, 600.0, clock=lambda: 0.0, wall_clock=lambda: wall[0])  # type: ignore[arg-type]
+    first = authenticator.authenticate(f"Bearer {GOOD}", "products:write")
+    second = authenticator.authenticate(f"Bearer {GOOD}", "products:write")
+    assert (first.company_id, first.credential_id, first.kind, first.scopes) == (
+        "ACME",
+        "cred_good",
+        "api-key",
+        frozenset({"products:write"}),
+    )
+    assert second == first and len(store.finds) == 1
+    with pytest.raises(InsufficientScope):
+        authenticator.authenticate(f"Bearer {GOOD}", "products:read:all")
+    wall[0] = 1_060.0
+    with pytest.raises(Unauthorized) as refused:
+        authenticator.authenticate(f"Bearer {GOOD}", "products:write")
+    assert refused.value.reason == "credential_expired" and len(store.finds) == 1

@@ -175,7 +175,8 @@ class Authenticator:
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._wall_clock = wall_clock
-        self._cache: OrderedDict[str, tuple[float, Credential]] = OrderedDict()
+        # until when a found credential is trusted, and the caller it makes (built once, not on every request)
+        self._cache: OrderedDict[str, tuple[float, Credential, Principal]] = OrderedDict()
         self._unknown: OrderedDict[str, float] = OrderedDict()
 
     def authenticate(self, authorization: str | None, required_scope: str, *also_accepted: str) -> Principal:
@@ -194,43 +195,45 @@ class Authenticator:
                 reason="authorization_malformed",
             )
         token = match.group(1)
-        credential = self._lookup(token_hash(token))
-        if credential is None:
+        found = self._lookup(token_hash(token))
+        if found is None:
             # a token of the documented form that names no credential: unknown (never issued, or deleted)
             if token.startswith(API_KEY_PREFIX):
                 raise Unauthorized("unknown or revoked API key", token_presented=True, reason="api_key_unknown")
             raise Unauthorized("unknown or revoked access token", token_presented=True, reason="token_unknown")
+        credential, principal = found
         if credential.revoked_at is not None:
             raise Unauthorized("this credential was revoked", token_presented=True, reason="credential_revoked")
         if credential.expires_at is not None and credential.expires_at <= self._wall_clock():
             raise Unauthorized("this credential has expired", token_presented=True, reason="credential_expired")
         if required_scope not in credential.scopes and not any(scope in credential.scopes for scope in also_accepted):
             raise InsufficientScope(required_scope)
-        return Principal(
-            company_id=credential.company_id,
-            credential_id=credential.credential_id,
-            kind=credential.kind,
-            scopes=frozenset(credential.scopes),
-        )
+        return principal
 
-    def _lookup(self, hashed: str) -> Credential | None:
+    def _lookup(self, hashed: str) -> tuple[Credential, Principal] | None:
         now = self._clock()
         cached = self._cache.get(hashed)
         if cached is not None and cached[0] > now:
             self._cache.move_to_end(hashed)
-            return cached[1]
+            return cached[1], cached[2]
         unknown_until = self._unknown.get(hashed)
         if unknown_until is not None and unknown_until > now:
             self._unknown.move_to_end(hashed)
             return None
         credential = self._store.find(hashed)
-        if self._cache_seconds <= 0:
-            return credential
-        if credential is not None:
-            _remember(self._cache, hashed, (now + self._cache_seconds, credential), _CACHE_ENTRIES)
-        else:
-            _remember(self._unknown, hashed, now + self._cache_seconds, _UNKNOWN_ENTRIES)
-        return credential
+        if credential is None:
+            if self._cache_seconds > 0:
+                _remember(self._unknown, hashed, now + self._cache_seconds, _UNKNOWN_ENTRIES)
+            return None
+        principal = Principal(
+            company_id=credential.company_id,
+            credential_id=credential.credential_id,
+            kind=credential.kind,
+            scopes=frozenset(credential.scopes),
+        )
+        if self._cache_seconds > 0:
+            _remember(self._cache, hashed, (now + self._cache_seconds, credential, principal), _CACHE_ENTRIES)
+        return credential, principal
 
 
 def _remember(cache: OrderedDict[str, Any], key: str, value: Any, bound: int) -> None:
