@@ -41,26 +41,36 @@ def handler_module() -> ModuleType:
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def quiet_lambda_handler(module: ModuleType) -> LambdaHandler:
+class QuietHandler:
     """The module's handler, writing its log line and EMF metrics as on Lambda but to /dev/null.
 
     The writes stay in the figures (Lambda pays for them too); only the console is spared two JSON lines a request.
+    Called, it redirects stdout around the one request. Timed requests run inside `quietly()` and call `direct`:
+    the handler as Lambda calls it, with no redirect around each call (that is the harness's cost, not the function's).
     """
-    # the functions' Logger, imported by the handler's module already
-    from products_api.api.observability import logger
 
-    sink = open(os.devnull, "w")  # noqa: SIM115  # lives as long as the process, as stdout does
-    # the Powertools logger bound its stream to stdout when it was built; EMF is printed to stdout at each request
-    for handler in logging.getLogger(logger.name).handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sink)
+    def __init__(self, module: ModuleType) -> None:
+        # the functions' Logger, imported by the handler's module already
+        from products_api.api.observability import logger
 
-    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        with contextlib.redirect_stdout(sink):
-            result: dict[str, Any] = module.lambda_handler(event, context)
-        return result
+        self._sink = open(os.devnull, "w")  # noqa: SIM115  # lives as long as the process, as stdout does
+        # the Powertools logger bound its stream to stdout when it was built; EMF is printed to stdout at each request
+        for handler in logging.getLogger(logger.name).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(self._sink)
+        self.direct: LambdaHandler = module.lambda_handler
 
-    return invoke
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with self.quietly():
+            return self.direct(event, context)
+
+    def quietly(self) -> contextlib.AbstractContextManager[Any]:
+        """Everything printed meanwhile (the EMF blobs) goes to /dev/null."""
+        return contextlib.redirect_stdout(self._sink)
+
+
+def quiet_lambda_handler(module: ModuleType) -> QuietHandler:
+    return QuietHandler(module)
 
 
 class Events:
