@@ -79,3 +79,27 @@ def test_a_cached_credential_is_still_checked_on_every_request() -> None:
     with pytest.raises(Unauthorized) as refused:
         authenticator.authenticate(f"Bearer {GOOD}", "products:write")
     assert refused.value.reason == "credential_expired" and len(store.finds) == 1
+
+
+def test_a_cached_request_hashes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caches are keyed by the token: only a look-up in the store (which keeps hashes) hashes it."""
+    store = CountingStore()
+    authenticator = Authenticator(store, 60.0, clock=lambda: 0.0)  # type: ignore[arg-type]
+    unknown = "tp_" + "u" * 40
+    hashed: list[str] = []
+    real_hash = credentials.token_hash
+
+    def counting_hash(token: str) -> str:
+        hashed.append(token)
+        return real_hash(token)
+
+    monkeypatch.setattr(credentials, "token_hash", counting_hash)
+    authenticator.authenticate(f"Bearer {GOOD}", "products:write")
+    with pytest.raises(Unauthorized):
+        authenticator.authenticate(f"Bearer {unknown}", "products:write")
+    assert hashed == [GOOD, unknown] and store.finds == [real_hash(GOOD), real_hash(unknown)]
+    for _ in range(3):
+        authenticator.authenticate(f"Bearer {GOOD}", "products:write")
+        with pytest.raises(Unauthorized):
+            authenticator.authenticate(f"Bearer {unknown}", "products:write")
+    assert hashed == [GOOD, unknown] and len(store.finds) == 2

@@ -161,7 +161,9 @@ class Authenticator:
 
     The cache keeps look-ups for `cache_seconds`: that is how long a revocation takes to bite. Credentials found and
     tokens not found are kept in two bounded caches, so unknown tokens cannot push good credentials out.
-    Expiry is checked on every request against the clock, so it bites at once.
+    Expiry is checked on every request against the clock, so it bites at once. Both caches are keyed by the token
+    itself, held only in this container's memory (as the request's event holds it anyway): a cached request hashes
+    nothing, and only a look-up in the store (which keeps hashes, never tokens) needs the token's SHA-256.
     """
 
     def __init__(
@@ -195,7 +197,7 @@ class Authenticator:
                 reason="authorization_malformed",
             )
         token = match.group(1)
-        found = self._lookup(token_hash(token))
+        found = self._lookup(token)
         if found is None:
             # a token of the documented form that names no credential: unknown (never issued, or deleted)
             if token.startswith(API_KEY_PREFIX):
@@ -210,20 +212,20 @@ class Authenticator:
             raise InsufficientScope(required_scope)
         return principal
 
-    def _lookup(self, hashed: str) -> tuple[Credential, Principal] | None:
+    def _lookup(self, token: str) -> tuple[Credential, Principal] | None:
         now = self._clock()
-        cached = self._cache.get(hashed)
+        cached = self._cache.get(token)
         if cached is not None and cached[0] > now:
-            self._cache.move_to_end(hashed)
+            self._cache.move_to_end(token)
             return cached[1], cached[2]
-        unknown_until = self._unknown.get(hashed)
+        unknown_until = self._unknown.get(token)
         if unknown_until is not None and unknown_until > now:
-            self._unknown.move_to_end(hashed)
+            self._unknown.move_to_end(token)
             return None
-        credential = self._store.find(hashed)
+        credential = self._store.find(token_hash(token))
         if credential is None:
             if self._cache_seconds > 0:
-                _remember(self._unknown, hashed, now + self._cache_seconds, _UNKNOWN_ENTRIES)
+                _remember(self._unknown, token, now + self._cache_seconds, _UNKNOWN_ENTRIES)
             return None
         principal = Principal(
             company_id=credential.company_id,
@@ -232,7 +234,7 @@ class Authenticator:
             scopes=frozenset(credential.scopes),
         )
         if self._cache_seconds > 0:
-            _remember(self._cache, hashed, (now + self._cache_seconds, credential, principal), _CACHE_ENTRIES)
+            _remember(self._cache, token, (now + self._cache_seconds, credential, principal), _CACHE_ENTRIES)
         return credential, principal
 
 
