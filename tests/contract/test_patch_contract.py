@@ -6,6 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -68,6 +69,28 @@ def test_empty_patch_writes_nothing_and_answers_the_product(api: Api, product: A
     assert response.json["version"] == 1
     assert response.header("ETag") == '"1"'
     assert api.stored_item(product.id) == before
+
+
+def test_empty_patch_is_no_write(api: Api, product: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`{}` reads the product: no write id is drawn for it, and the patches around it still get one each."""
+    from products_api.products import service
+
+    drawn: list[str] = []
+    real_uuid4 = uuid.uuid4
+
+    def counting_uuid4() -> uuid.UUID:
+        value = real_uuid4()
+        drawn.append(value.hex)
+        return value
+
+    # the service's own look-up only: the harness draws request ids from the same module
+    monkeypatch.setattr(service, "uuid", SimpleNamespace(uuid4=counting_uuid4))
+    assert api.patch(product.id, {}).status == 200
+    assert drawn == []
+    assert api.patch(product.id, {"name": "Then a write"}).status == 200
+    assert api.patch(product.id, {}).json["name"] == "Then a write"
+    stored = api.stored_item(product.id)
+    assert stored is not None and len(drawn) == 1 and stored["writeId"] == drawn[0]
 
 
 def test_name_and_model_are_trimmed(api: Api, product: Any) -> None:

@@ -82,10 +82,10 @@ class ProductUpdater:
                 attempt += 1
 
     def _attempt(self, command: UpdateCommand) -> Product:
-        changes = command.patch.changes()
-        if not changes:
+        if not command.patch.model_fields_set:
             # `{}` writes nothing: the answer is the product as it is (and If-Match still applies)
             return self._current(command)
+        changes = command.patch.changes()
         if "model" not in changes:
             return self._update_fields(command, changes)
         return self._rename(command, changes)

@@ -22,12 +22,16 @@ KEPT_ERRORS = (ProductNotFound, DuplicateModel, PreconditionFailed)
 # Part of every record's key: renaming or moving the function must not orphan the records.
 IDEMPOTENCY_KEY_PREFIX = "products-api#patch-product"
 METHOD = "PATCH"
+# The write id of `{}`, which reads the product and writes nothing: no write to identify, no random id to draw.
+NO_WRITE = ""
 
 
 def write_id_for(company_id: str, request: PatchRequest) -> str:
     """The same for every run of one request (company, Idempotency-Key, product and body), so a re-run after a lost
     record finds its write done; another body with the same key (once its record has expired) is another write.
     """
+    if not request.patch.model_fields_set:
+        return NO_WRITE  # `{}` writes nothing
     if request.idempotency_key is None or request.body_fingerprint is None:  # the fingerprint comes with a key
         return uuid.uuid4().hex
     return keyed_write_id(company_id, request.idempotency_key, request.product_id, request.body_fingerprint)

@@ -76,7 +76,8 @@ class ProductStore:
         self._table = table_name
 
     def _key(self, company_id: str, product_id: str) -> dict[str, Any]:
-        return to_attribute_values({"pk": company_partition(company_id), "sk": product_sort_key(product_id)})
+        # two strings, written as DynamoDB's attribute values directly (the general serializer ran its type checks)
+        return {"pk": {"S": company_partition(company_id)}, "sk": {"S": product_sort_key(product_id)}}
 
     def get(self, company_id: str, product_id: str) -> Product | None:
         """A strongly consistent read of the product's own attributes (not its write marks): `{}` answers with it."""
