@@ -69,10 +69,6 @@ class QuietHandler:
         return contextlib.redirect_stdout(self._sink)
 
 
-def quiet_lambda_handler(module: ModuleType) -> QuietHandler:
-    return QuietHandler(module)
-
-
 class Events:
     """HTTP API v2 events as API Gateway sends them, from `events/patch_product.json`."""
 

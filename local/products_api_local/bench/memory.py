@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from products_api_local.bench.handler import Events, handler_module, quiet_lambda_handler
+from products_api_local.bench.handler import Events, QuietHandler, handler_module
 from products_api_local.functions.context import LambdaContext
 
 MARK = "BENCH-MEMORY "
@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     token, product_id, requests = argv[0], argv[1], int(argv[2])
     rss_start = _rss_mb()
     cpu, wall = time.process_time(), time.perf_counter()
-    lambda_handler = quiet_lambda_handler(handler_module())
+    lambda_handler = QuietHandler(handler_module())
     import_cpu, import_wall = time.process_time() - cpu, time.perf_counter() - wall
     rss_import = _rss_mb()
     events = Events(token)

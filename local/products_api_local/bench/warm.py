@@ -29,7 +29,7 @@ from products_api.products.store import ProductStore
 
 from products_api_local.bench.bare_calls import COMPANY, IMAGE_URLS, BareCalls
 from products_api_local.bench.capacity import CapacityLog, CapacityMeter
-from products_api_local.bench.handler import Events, handler_module, quiet_lambda_handler
+from products_api_local.bench.handler import Events, QuietHandler, handler_module
 from products_api_local.bench.stats import percentile
 from products_api_local.functions.context import LambdaContext
 from products_api_local.functions.isolation import aws_isolation
@@ -142,7 +142,7 @@ class WarmBench:
         create_tables(self.client, table_names, template)
         self.runtime = Runtime.build(self.settings, self.client)
         self.handler = handler_module()
-        self.lambda_handler = quiet_lambda_handler(self.handler)
+        self.lambda_handler = QuietHandler(self.handler)
         # As the tests do: the container's runtime, built on the injected client, so both sides share one client.
         self.handler.__dict__["get_runtime"] = lambda: self.runtime
         self.token, _ = CredentialStore(self.client, self.settings.credentials_table_name).create(
