@@ -1,9 +1,11 @@
 """The idempotency table's record reader (`api.idempotency.RecordTable`) against Powertools' own: every record an item
-can hold reads the same, field by field, so a replay is answered exactly as Powertools would answer it.
+can hold reads the same, field by field, so a replay is answered exactly as Powertools would answer it; and the payload
+it hashes, handed over without a copy, hashes as before.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import boto3
@@ -61,3 +63,22 @@ def test_an_item_without_its_key_is_refused_as_powertools_refuses_it() -> None:
     for reader in _readers():
         with pytest.raises(KeyError):
             reader._item_to_data_record(item)
+
+
+def test_the_payload_is_not_copied_and_hashes_as_a_plain_dict() -> None:
+    """The payload Powertools hashes is handed over without a deep copy, and hashes exactly as the plain dict it
+    replaced: records written before the change keep their ids and validation hashes."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from products_api.api.idempotency import _Payload
+
+    fingerprint = {"method": "PATCH", "productId": "b" * 24, "body": '{"name":"Grüße"}'}
+    plain = {"key": "ACME#3f1c2a9e-8b7d-4c6e-9a1f-2b3c4d5e6f70", "fingerprint": fingerprint}
+    payload = _Payload(key=plain["key"], fingerprint=fingerprint)
+    assert copy.deepcopy(payload) is payload and payload == plain
+    ours, _ = _readers()
+    config = IdempotencyConfig(
+        event_key_jmespath="key", payload_validation_jmespath="fingerprint", hash_function="sha256"
+    )
+    ours.configure(config, key_prefix="products-api#patch-product")
+    assert ours._get_hashed_idempotency_key(payload) == ours._get_hashed_idempotency_key(plain)
+    assert ours._get_hashed_payload(payload) == ours._get_hashed_payload(plain)

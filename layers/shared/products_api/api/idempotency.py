@@ -91,6 +91,18 @@ def _plain_value(value: dict[str, Any]) -> Any:
     return int(value["N"])
 
 
+class _Payload(dict[str, Any]):
+    """What Powertools hashes for a keyed write: the key, and the fingerprint of what the request asks for.
+
+    Powertools deep-copies the payload it is given (a decorated function might change its argument). This one is built
+    for one request, handed to Powertools alone and never changed, so its copy is itself: the deep copy walked it
+    through `copy.deepcopy`'s Python machinery on every keyed request, replays included.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Payload:
+        return self
+
+
 class IdempotentWrite(Generic[CommandT]):
     """One route's writes. A write turns a command into the product it leaves; `kept_errors` are the refusals that
     are its answer (kept for replay); anything else raised drops the record, so a retry runs the write again. The
@@ -160,7 +172,7 @@ class IdempotentWrite(Generic[CommandT]):
         """
         # the write's outcome, when it ran in this request: none means the answer is a kept one, replayed
         outcomes: list[Outcome] = []
-        idempotency = {"key": f"{company_id}#{idempotency_key}", "fingerprint": fingerprint}
+        idempotency = _Payload(key=f"{company_id}#{idempotency_key}", fingerprint=fingerprint)
         try:
             record = self._run_idempotently(
                 write=write, command=command, request_id=request_id, outcomes=outcomes, idempotency=idempotency
