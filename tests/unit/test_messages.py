@@ -259,7 +259,10 @@ def test_accept_language(header: str | None, language: str) -> None:
 
 def test_the_request_language_applies_inside_its_context_only() -> None:
     assert messages.current_language() == "en"
-    with messages.request_language("de-DE"):
+    token = messages.begin_request_language("de-DE")
+    try:
         assert messages.current_language() == "de"
         assert json.loads(error_outcome(ProductNotFound("x"), "r").body)["error"] == "Produkt nicht gefunden"
+    finally:
+        messages.end_request_language(token)
     assert messages.current_language() == "en"

@@ -12,8 +12,7 @@ Adding a language: a column in every table (a test holds every entry to every la
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -133,15 +132,6 @@ def end_request_language(token: Token[str | None]) -> None:
     _ACCEPT_LANGUAGE.reset(token)
 
 
-@contextmanager
-def request_language(accept_language: str | None) -> Iterator[None]:
-    token = begin_request_language(accept_language)
-    try:
-        yield
-    finally:
-        end_request_language(token)
-
-
 def current_language() -> str:
     """The language the current request's errors are answered in."""
     return negotiate_language(_ACCEPT_LANGUAGE.get())
@@ -162,5 +152,4 @@ __all__ = [
     "end_request_language",
     "error_sentence",
     "negotiate_language",
-    "request_language",
 ]

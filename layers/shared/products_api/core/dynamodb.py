@@ -131,8 +131,6 @@ def _from_attribute_value(value: Any) -> Any:
 
 def plain_int(value: Any) -> int:
     """DynamoDB numbers arrive as Decimal; counters are whole numbers."""
-    if isinstance(value, Decimal):
-        return int(value)
     return int(value)
 
 
