@@ -1,6 +1,6 @@
 """The idempotency table's record reader (`api.idempotency.RecordTable`) against Powertools' own: every record an item
 can hold reads the same, field by field, so a replay is answered exactly as Powertools would answer it; and the payload
-it hashes, handed over without a copy, hashes as before.
+it hashes, handed over without a copy, hashes as Powertools hashes it.
 """
 
 from __future__ import annotations
@@ -65,20 +65,59 @@ def test_an_item_without_its_key_is_refused_as_powertools_refuses_it() -> None:
             reader._item_to_data_record(item)
 
 
-def test_the_payload_is_not_copied_and_hashes_as_a_plain_dict() -> None:
-    """The payload Powertools hashes is handed over without a deep copy, and hashes exactly as the plain dict it
-    replaced: records written before the change keep their ids and validation hashes."""
+def _configured(reader: DynamoDBPersistenceLayer) -> DynamoDBPersistenceLayer:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from products_api.api.idempotency import FINGERPRINT_FIELD, KEY_FIELD
+
+    # as IdempotentWrite configures its table
+    config = IdempotencyConfig(
+        event_key_jmespath=KEY_FIELD, payload_validation_jmespath=FINGERPRINT_FIELD, hash_function="sha256"
+    )
+    reader.configure(config, key_prefix="products-api#patch-product")
+    return reader
+
+
+FINGERPRINTS = [
+    {"method": "PATCH", "productId": "b" * 24, "body": '{"name":"Grüße"}'},
+    # key order, escapes, characters outside the BMP, an empty body
+    {"productId": "c" * 24, "method": "PATCH", "body": '{"description":"tab\\t \\"quoted\\" \U0001f600 \u2028"}'},
+    {"method": "POST", "productId": "d" * 24, "imageSha256": "e" * 64},
+    {"method": "PATCH", "productId": "f" * 24, "body": ""},
+]
+KEYS = ["ACME#3f1c2a9e-8b7d-4c6e-9a1f-2b3c4d5e6f70", "Société Générale#00000000-0000-4000-8000-000000000000"]
+
+
+@pytest.mark.parametrize("fingerprint", FINGERPRINTS)
+@pytest.mark.parametrize("key", KEYS)
+def test_the_payload_hashes_as_powertools_hashes_it(key: str, fingerprint: dict[str, str]) -> None:
+    """The record id and the validation hash taken from the payload directly are Powertools' own (its JMESPath
+    search and encoder): records written before keep their ids, and a retry across a deploy still matches."""
     from products_api.api.idempotency import _Payload
 
-    fingerprint = {"method": "PATCH", "productId": "b" * 24, "body": '{"name":"Grüße"}'}
-    plain = {"key": "ACME#3f1c2a9e-8b7d-4c6e-9a1f-2b3c4d5e6f70", "fingerprint": fingerprint}
-    payload = _Payload(key=plain["key"], fingerprint=fingerprint)
-    assert copy.deepcopy(payload) is payload and payload == plain
-    ours, _ = _readers()
-    config = IdempotencyConfig(
-        event_key_jmespath="key", payload_validation_jmespath="fingerprint", hash_function="sha256"
-    )
-    ours.configure(config, key_prefix="products-api#patch-product")
-    assert ours._get_hashed_idempotency_key(payload) == ours._get_hashed_idempotency_key(plain)
-    assert ours._get_hashed_payload(payload) == ours._get_hashed_payload(plain)
+    ours, powertools = (_configured(reader) for reader in _readers())
+    payload = _Payload(key=key, fingerprint=fingerprint)
+    expected_id = powertools._get_hashed_idempotency_key({"key": key, "fingerprint": fingerprint})
+    expected_hash = powertools._get_hashed_payload({"key": key, "fingerprint": fingerprint})
+    assert expected_id is not None and expected_id.startswith("products-api#patch-product#")
+    assert ours._get_hashed_idempotency_key(payload) == expected_id
+    assert ours._get_hashed_payload(payload) == expected_hash
+    # asked again in the same request (a first request completes its record): the same, from the payload's memo
+    assert (payload.record_id, payload.fingerprint_hash) == (expected_id, expected_hash)
+    assert ours._get_hashed_idempotency_key(payload) == expected_id
+
+
+def test_another_payload_is_hashed_by_powertools_itself() -> None:
+    ours, powertools = (_configured(reader) for reader in _readers())
+    plain = {"key": KEYS[0], "fingerprint": FINGERPRINTS[0]}
+    assert ours._get_hashed_idempotency_key(plain) == powertools._get_hashed_idempotency_key(plain)
+    assert ours._get_hashed_payload(plain) == powertools._get_hashed_payload(plain)
+
+
+def test_the_payload_is_not_copied() -> None:
+    """The payload Powertools hashes is handed over without a deep copy: it is built for one request and never
+    changed, so its copy is itself."""
+    from products_api.api.idempotency import _Payload
+
+    payload = _Payload(key=KEYS[0], fingerprint=FINGERPRINTS[0])
+    assert copy.deepcopy(payload) is payload
+    assert payload == {"key": KEYS[0], "fingerprint": FINGERPRINTS[0]}
