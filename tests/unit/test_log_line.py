@@ -91,6 +91,37 @@ def test_no_line_below_the_loggers_level(logger_stream: io.StringIO) -> None:
     assert logger_stream.getvalue() == ""
 
 
+def test_a_requests_keys_are_the_ones_structure_logs_sets() -> None:
+    """`_begin` writes the request's keys to the formatter itself: the same keys, values and order as Powertools'
+    `structure_logs` (what `inject_lambda_context(clear_state=True)` calls), with the last request's keys dropped."""
+    event = {"requestContext": {"requestId": "req-2"}}
+    context = cast("Any", FakeContext())
+    formatter = cast("LambdaPowertoolsFormatter", observability.logger.registered_formatter)
+    try:
+        observability.logger.append_keys(company_id="LEFT-OVER")
+        formatter.thread_safe_append_keys(thread_key="LEFT-OVER")
+        observability._begin(event, context)
+        ours = (dict(formatter.get_current_keys()), dict(formatter.thread_safe_get_current_keys()))
+
+        observability.logger.append_keys(company_id="LEFT-OVER")
+        formatter.thread_safe_append_keys(thread_key="LEFT-OVER")
+        cold_start = ours[0]["cold_start"]
+        observability.logger.structure_logs(
+            cold_start=cold_start,
+            function_name=context.function_name,
+            function_memory_size=context.memory_limit_in_mb,
+            function_arn=context.invoked_function_arn,
+            function_request_id=context.aws_request_id,
+            correlation_id="req-2",
+        )
+        powertools = (dict(formatter.get_current_keys()), dict(formatter.thread_safe_get_current_keys()))
+    finally:
+        formatter.thread_safe_clear_keys()
+    assert list(ours[0].items()) == list(powertools[0].items())
+    assert ours[1] == powertools[1] == {}
+    assert "company_id" not in ours[0] and ours[0]["service"] == observability.logger.service
+
+
 def _settings(service: str | None) -> ApiSettings:
     return ApiSettings.model_validate(
         {

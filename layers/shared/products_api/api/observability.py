@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS
+from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, LambdaPowertoolsFormatter
 
 from products_api.api import catalogue, messages
 from products_api.api.redaction import redacted_json
@@ -170,14 +170,23 @@ def _cause(error: BaseException | None) -> str | None:
     return f"{type(cause).__name__}: {cause}"[:500] if cause is not None else None
 
 
-def _begin(event: Mapping[str, Any], context: LambdaContext) -> None:
+def _begin(event: Mapping[str, Any], context: LambdaContext) -> logging.Handler:
     """The Logger's keys for this request, as Powertools' `inject_lambda_context(clear_state=True)` sets them: the
     last request's keys dropped, the container's and the invocation's added, the correlation id = API Gateway's
     request id. Written out here: the decorator's wrapper and its JMESPath look-up were on every request's path.
+
+    The keys go straight to the Logger's formatter, as `structure_logs` puts them there, with one look-up of its
+    handler (returned, for the request's log line) where `structure_logs` made three. The keys the formatter was built
+    with (service, sampling rate) come back with `clear_state`. `tests/unit/test_log_line.py` holds the keys to
+    `structure_logs`' own.
     """
     cold_start, _container.cold = _container.cold, False
     _container.counted.clear()
-    logger.structure_logs(
+    handler = logger.registered_handler
+    formatter = cast("LambdaPowertoolsFormatter", handler.formatter)
+    formatter.clear_state()
+    formatter.thread_safe_clear_keys()
+    formatter.append_keys(
         cold_start=cold_start,
         function_name=context.function_name,
         function_memory_size=context.memory_limit_in_mb,
@@ -186,6 +195,7 @@ def _begin(event: Mapping[str, Any], context: LambdaContext) -> None:
         # what set_correlation_id appends, in the same call
         correlation_id=(event.get("requestContext") or {}).get("requestId"),
     )
+    return handler
 
 
 def observed(
@@ -196,7 +206,7 @@ def observed(
     Written out rather than as a context manager: its generator machinery was on every request's path.
     """
     started = time.perf_counter()
-    _begin(event, context)
+    log_handler = _begin(event, context)
     request = RequestLog()
     # errors answer in the client's language (api/messages.py), whichever layer builds them
     language = messages.begin_request_language((event.get("headers") or {}).get("accept-language"))
@@ -208,10 +218,16 @@ def observed(
         raise
     finally:
         messages.end_request_language(language)
-        _report(event, request, (time.perf_counter() - started) * 1000, settings)
+        _report(event, request, (time.perf_counter() - started) * 1000, settings, log_handler)
 
 
-def _report(event: Mapping[str, Any], request: RequestLog, latency_ms: float, settings: ApiSettings) -> None:
+def _report(
+    event: Mapping[str, Any],
+    request: RequestLog,
+    latency_ms: float,
+    settings: ApiSettings,
+    log_handler: logging.Handler,
+) -> None:
     outcome = request.outcome or UNANSWERED
     error = request.error
     request_id = str((event.get("requestContext") or {}).get("requestId") or "")
@@ -235,9 +251,9 @@ def _report(event: Mapping[str, Any], request: RequestLog, latency_ms: float, se
     elif outcome.status_code >= 500:
         logger.warning("request failed", extra={**fields, "cause": _cause(error)})
     elif outcome.status_code >= 400:
-        write_info_line("request refused", fields)
+        write_info_line("request refused", fields, log_handler)
     else:
-        write_info_line("request completed", fields)
+        write_info_line("request completed", fields, log_handler)
     _write_metrics(settings, request_id, metric)
 
     # X-Ray annotations are indexed: find a request's trace by the requestId of its response, or traces by outcome
@@ -264,35 +280,38 @@ class _Stamp:
     msecs: float
 
 
-def write_info_line(message: str, fields: Mapping[str, Any]) -> None:
+def write_info_line(message: str, fields: Mapping[str, Any], handler: logging.Handler | None = None) -> None:
     """An INFO line exactly as `logger.info(message, extra=fields)` writes it: the Logger's keys in its order (level,
     location = the caller's function:line, message, timestamp by its formatter, service, the Lambda context, the
     correlation id, appended keys), then `fields`, then the X-Ray trace id, None values dropped, through the same
-    redacting serializer, to the same stream. What it skips is the logging module's record, caller look-up, handler
-    lock and the formatter's copy of the record: about 0.25 ms of every request (docs/benchmarks.md).
-    `tests/unit/test_log_line.py` holds it to the Logger's own output.
+    redacting serializer, to the same stream (its `handler`, looked up when not given). What it skips is the logging
+    module's record, caller look-up, handler lock and the formatter's copy of the record: about 0.25 ms of every
+    request (docs/benchmarks.md). `tests/unit/test_log_line.py` holds it to the Logger's own output.
     """
     if not _std_logger.isEnabledFor(logging.INFO):
         return
     caller = sys._getframe(1)
-    handler: Any = logger.registered_handler
-    formatter = handler.formatter
+    stream_handler: Any = handler or logger.registered_handler
+    formatter = stream_handler.formatter
+    # the formatter's keys, then the thread's, in their order: one merge, no Python step per key
+    line: dict[str, Any] = {**formatter.get_current_keys(), **formatter.thread_safe_get_current_keys()}
     record = {
         "levelname": "INFO",
         "funcName": caller.f_code.co_name,
         "lineno": caller.f_lineno,
         "asctime": _timestamps.text(formatter, time.time_ns()),
     }
-    line: dict[str, Any] = {}
-    for key, value in (*formatter.get_current_keys().items(), *formatter.thread_safe_get_current_keys().items()):
+    for key in _RESERVED_LOG_ATTRS.intersection(line):
         # the formatter's placeholders (%(levelname)s, %(funcName)s:%(lineno)d, %(asctime)s) filled as it fills them
-        line[key] = value % record if isinstance(value, str) and key in _RESERVED_LOG_ATTRS else value
+        value = line[key]
+        if isinstance(value, str):
+            line[key] = value % record
     line["message"] = message
     line.update(fields)
     trace = os.environ.get("_X_AMZN_TRACE_ID")  # set by Lambda for each invocation, as the formatter reads it
     line["xray_trace_id"] = trace.split(";")[0].replace("Root=", "") if trace else None
     text = redacted_json({key: value for key, value in line.items() if value is not None})
-    stream = handler.stream
+    stream = stream_handler.stream
     stream.write(text + "\n")
     stream.flush()
 
