@@ -1,14 +1,19 @@
-"""jsonio keeps one decoder and two encoders for every document: they must read and write exactly what simplejson's
-own `loads`/`dumps` do with the same options, which build a new one per call.
+"""jsonio keeps its decoders and encoders for every document: they must read and write exactly what simplejson's own
+`loads`/`dumps` do with the same options, which build a new one per call. The standard library's decoder reads every
+body first and its encoder writes the canonical text of a body without numbers: both are held to simplejson's, on
+documents and texts hypothesis makes, refusals included (a refused body is worded by simplejson).
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import simplejson
+from hypothesis import given
+from hypothesis import strategies as st
 from products_api.core import jsonio
 from products_api.errors import InvalidJson
 
@@ -84,3 +89,88 @@ def test_the_walk_is_skipped_only_when_it_could_find_nothing(text: str, refused:
             jsonio.parse_object(text.encode())
     else:
         jsonio.parse_object(text.encode())
+
+
+# JSON values as bodies hold them: any text (surrogate escapes, control characters, quotes, non-BMP), numbers of any
+# spelling, nesting
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.text(),
+    st.integers(),
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+)
+_VALUES = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20
+)
+_OBJECTS = st.dictionaries(st.text(), _VALUES, max_size=5)
+
+
+def _outcome(read: Any, text: Any) -> tuple[str, Any]:
+    try:
+        return "read", read(text)
+    except InvalidJson as exc:
+        return "refused", str(exc)
+
+
+def _simplejson_reading(text: str) -> Any:
+    try:
+        return jsonio._REFUSAL_DECODER.decode(text)
+    except simplejson.JSONDecodeError as exc:
+        raise InvalidJson(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+
+
+@given(_OBJECTS.map(lambda document: simplejson.dumps(document, ensure_ascii=False)))
+def test_every_body_reads_as_simplejson_reads_it(text: str) -> None:
+    ours = jsonio._BODY_DECODER.decode(text)
+    reference = _simplejson_reading(text)
+    assert ours == reference
+    assert simplejson.dumps(ours, use_decimal=True) == simplejson.dumps(reference, use_decimal=True)  # types too
+
+
+_TEXTS = st.one_of(
+    _OBJECTS.map(lambda document: simplejson.dumps(document)),
+    st.text(alphabet='{}[]":,.-+eE0123456789 \\tnrufalsNIy\u00e9', max_size=30),
+)
+_ENDINGS = st.sampled_from(["", ",", "}", '"', "x"])
+
+
+@given(_TEXTS.flatmap(lambda text: st.tuples(st.just(text), st.integers(0, len(text)), _ENDINGS)))
+def test_a_damaged_body_is_read_or_refused_as_simplejson_would(case: tuple[str, int, str]) -> None:
+    """Cut, extended or left as it is: whatever simplejson reads, parse_object reads the same; whatever it refuses,
+    parse_object refuses with its words."""
+    text, cut, extra = case
+    damaged = text[:cut] + extra
+    ours = _outcome(jsonio.parse_object, damaged.encode("utf-8", "surrogatepass"))
+    reference = _outcome(_simplejson_reading, damaged)
+    if reference[0] == "read" and not isinstance(reference[1], dict):
+        assert ours == ("refused", "body must be one JSON object")
+    elif ours[0] == "refused" and reference[0] == "read":
+        # the walk after reading refuses lone surrogates and deep nesting, whoever read the text
+        assert "surrogate" in ours[1] or "nested" in ours[1]
+    else:
+        assert ours == reference
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"a": 1,}', "Illegal trailing comma before end of object"),
+        ("[1,]", "Illegal trailing comma before end of array"),
+        ('{"a": 1', "Expecting ',' delimiter or '}'"),
+    ],
+)
+def test_a_refusal_is_worded_by_simplejson(text: str, words: str) -> None:
+    with pytest.raises(InvalidJson, match=re.escape(words)):
+        jsonio.parse_object(text.encode())
+
+
+@given(_OBJECTS)
+def test_the_canonical_text_is_simplejsons(document: dict[str, Any]) -> None:
+    """Written by the standard library when the document holds no number, by simplejson when it does: the same text
+    either way, so fingerprints (and the write ids made from them) stay what they were."""
+    parsed = jsonio.parse_object(simplejson.dumps(document).encode("utf-8", "surrogatepass"))
+    reference = simplejson.dumps(
+        jsonio._normalise_numbers(parsed), use_decimal=True, sort_keys=True, separators=(",", ":")
+    )
+    assert jsonio.canonical(parsed) == reference

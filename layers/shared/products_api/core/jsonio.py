@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Context, Decimal
 from typing import Any, NoReturn
@@ -29,15 +30,25 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 # Built once: simplejson.loads and dumps build a decoder or an encoder on every call that passes options, and these
 # are on every request's path. Neither keeps state between documents.
-_BODY_DECODER = simplejson.JSONDecoder(
+_DECODER_OPTIONS: dict[str, Any] = {
     # numbers as Decimal, integers too: int() refuses more than 4300 digits, Decimal has no such limit
-    parse_float=Decimal,
-    parse_int=Decimal,
-    object_pairs_hook=_object_without_duplicates,
-    parse_constant=_reject_constant,
-)
+    "parse_float": Decimal,
+    "parse_int": Decimal,
+    "object_pairs_hook": _object_without_duplicates,
+    "parse_constant": _reject_constant,
+}
+# Every body is read by the standard library's decoder first: botocore reads each DynamoDB answer with it, so its code
+# is the code a warm request already runs, where simplejson's is code of its own (issue 16: in the bench's request,
+# each line of code a request runs that the bare call does not costs far more than in a loop). A body it refuses is
+# read again by simplejson, whose error messages say more (a trailing comma by name) and are the ones clients got
+# before. With the same hooks the two read every document alike (`tests/unit/test_jsonio.py`, by hypothesis).
+_BODY_DECODER = json.JSONDecoder(**_DECODER_OPTIONS)
+_REFUSAL_DECODER = simplejson.JSONDecoder(**_DECODER_OPTIONS)
 _COMPACT_ENCODER = simplejson.JSONEncoder(use_decimal=True, ensure_ascii=False, separators=(",", ":"))
 _CANONICAL_ENCODER = simplejson.JSONEncoder(use_decimal=True, sort_keys=True, separators=(",", ":"))
+# The canonical text of a document without numbers, written by the standard library's encoder (botocore writes every
+# DynamoDB request with it): the same text as simplejson's, which cannot be told to write a Decimal as a number.
+_CANONICAL_WITHOUT_NUMBERS = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 def _check_strings_and_depth(document: Any) -> None:
@@ -76,17 +87,27 @@ def parse_object(raw: bytes) -> dict[str, Any]:
         raise InvalidJson("body starts with a byte order mark")
     try:
         document = _BODY_DECODER.decode(text)
+    except InvalidJson:
+        raise  # a duplicate member or a constant: the hooks' own refusal
+    except (ValueError, RecursionError):
+        document = _refusal(text)
+    if not isinstance(document, dict):
+        raise InvalidJson("body must be one JSON object")
+    if _may_hold_surrogate_or_depth(text):
+        _check_strings_and_depth(document)
+    return document
+
+
+def _refusal(text: str) -> Any:
+    """simplejson's reading of a body the standard library refused: its error, worded as clients get it."""
+    try:
+        return _REFUSAL_DECODER.decode(text)
     except simplejson.JSONDecodeError as exc:
         raise InvalidJson(f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except ValueError as exc:
         raise InvalidJson("body is not valid JSON: a number cannot be read") from exc
     except RecursionError as exc:
         raise InvalidJson(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep") from exc
-    if not isinstance(document, dict):
-        raise InvalidJson("body must be one JSON object")
-    if _may_hold_surrogate_or_depth(text):
-        _check_strings_and_depth(document)
-    return document
 
 
 # A lone surrogate can only come from a \uD800-\uDFFF escape (the UTF-8 text itself holds none).
@@ -108,7 +129,11 @@ def dumps(value: Any) -> str:
 
 def canonical(value: Any) -> str:
     """One text per JSON value: key order, whitespace and number spelling (1.0 vs 1) do not matter."""
-    return _CANONICAL_ENCODER.encode(_normalise_numbers(value))
+    normalised = _normalise_numbers(value)
+    try:
+        return _CANONICAL_WITHOUT_NUMBERS.encode(normalised)
+    except TypeError:  # a Decimal: only simplejson writes it as a number
+        return _CANONICAL_ENCODER.encode(normalised)
 
 
 def exact_normalise(number: Decimal) -> Decimal:
