@@ -38,6 +38,7 @@ from products_api_local.bench.warm_report import (
     measure_memory,
     report_calls,
     report_capacity,
+    report_footprint,
     report_memory,
     report_warm,
 )
@@ -232,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
         )
         report_capacity(results)
+        report_footprint(results)
         for number in range(options.rounds):
             print(f"warm round {number + 1}/{options.rounds} ...", flush=True)
             bench.run_round(options.iterations, options.warm_up, results)

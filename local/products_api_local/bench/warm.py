@@ -29,6 +29,7 @@ from products_api.products.store import ProductStore
 
 from products_api_local.bench.bare_calls import COMPANY, IMAGE_URLS, BareCalls
 from products_api_local.bench.capacity import CapacityLog, CapacityMeter
+from products_api_local.bench.footprint import Footprint, footprint
 from products_api_local.bench.handler import Events, QuietHandler, handler_module
 from products_api_local.bench.stats import percentile
 from products_api_local.functions.context import LambdaContext
@@ -112,6 +113,7 @@ class KindResult:
     bare_calls: list[str] = field(default_factory=list)
     capacity: CapacityLog | None = None
     bare_capacity: CapacityLog | None = None
+    footprint: Footprint | None = None
 
 
 @contextmanager
@@ -229,7 +231,8 @@ class WarmBench:
         ]
 
     def calls_and_capacity(self, results: dict[str, KindResult]) -> None:
-        """One request of each kind, counted call by call, then once more for its capacity (not timed)."""
+        """One request of each kind, counted call by call, then once more for its capacity, and once more for the
+        code it runs (none timed)."""
         meter = CapacityMeter(self.client)
         for kind in self.kinds:
             result = results.setdefault(kind.name, KindResult())
@@ -245,6 +248,19 @@ class WarmBench:
             with meter.measuring() as log:
                 kind.bare(1)
             result.bare_capacity = log
+            result.footprint = self._footprint(kind)
+
+    def _footprint(self, kind: Kind) -> Footprint:
+        """The next request of each side (both warm by now), line by line."""
+        event, context = kind.event(2), LambdaContext()
+        answers: list[dict[str, Any]] = []
+        with self.lambda_handler.quietly():
+            counted = footprint(
+                lambda: answers.append(self.lambda_handler.direct(event, context)), functools.partial(kind.bare, 2)
+            )
+        if answers[0].get("statusCode") != 200:
+            raise AssertionError(f"the handler answered {answers[0].get('statusCode')}: {answers[0].get('body')}")
+        return counted
 
     def run_round(self, iterations: int, warm_up: int, results: dict[str, KindResult]) -> None:
         """Each kind: `warm_up` untimed pairs, then `iterations` timed pairs, handler and bare alternating first."""

@@ -60,6 +60,20 @@ def report_capacity(results: dict[str, KindResult]) -> None:
     )
 
 
+def report_footprint(results: dict[str, KindResult]) -> None:
+    heading("Code one request runs (distinct Python source lines, counted with sys.settrace; steady from run to run)")
+    rows = []
+    for name, result in results.items():
+        counted = result.footprint
+        assert counted is not None
+        rows.append([name, str(counted.handler_lines), str(counted.bare_lines), str(counted.handler_only)])
+    table(rows, ["request kind", "handler", "bare calls", "handler only"])
+    print(
+        "'handler only': lines the bare calls do not run. Each runs once per request with cold caches here, so the\n"
+        "warm overhead below follows this count more than any hot spot (docs/benchmarks.md, fifth round)."
+    )
+
+
 def report_warm(results: dict[str, KindResult], options: Options) -> bool:
     heading("Warm latency in process: handler vs the bare boto3 calls the request needs (ms, same DynamoDB Local)")
     rows = []
