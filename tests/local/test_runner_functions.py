@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import os
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +20,14 @@ from products_api_local.apigateway.events import (
     response_from_result,
 )
 from products_api_local.apigateway.server import LocalApi
-from products_api_local.functions.containers import InProcessFunction
+from products_api_local.functions.containers import FunctionContainers, InProcessFunction
+from products_api_local.functions.worker import ContainerSpec
 from products_api_local.template.document import TemplateError
 from products_api_local.template.functions import function_specs, local_table_names
 from support import ROOT
+
+# what Lambda puts in _X_AMZN_TRACE_ID: Root=1-<8 hex: epoch seconds>-<24 hex>;Parent=<16 hex>;Sampled=<0|1>
+TRACE_HEADER = re.compile(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=[01]")
 
 # --- results -----------------------------------------------------------------------------------------------
 
@@ -164,3 +171,21 @@ def test_handler_over_its_timeout_is_a_500() -> None:
 
     response = local_api(handler, timeout_seconds=0).handle(request())
     assert response.status == 500
+
+
+def test_each_invocation_gets_a_trace_header_as_lambda_sets_it(tmp_path: Path) -> None:
+    """A container sets `_X_AMZN_TRACE_ID` before each invocation, as the Lambda runtime does (Powertools' log lines
+    carry its root as `xray_trace_id`): the documented form, a new one every time."""
+    (tmp_path / "tracing.py").write_text(
+        "import os\n\n\ndef handler(event, context):\n    return {'trace': os.environ.get('_X_AMZN_TRACE_ID')}\n"
+    )
+    spec = ContainerSpec("TraceFunction", tmp_path, "tracing.handler", 128, "eu-west-1", environment=dict(os.environ))
+    containers = FunctionContainers(spec, timeout_seconds=30, concurrency=1)
+    try:
+        first, second = (containers.invoke({}) for _ in range(2))
+    finally:
+        containers.stop()
+    headers = [invocation.result["trace"] for invocation in (first, second) if invocation.result is not None]
+    assert len(headers) == 2 and headers[0] != headers[1]
+    for header in headers:
+        assert TRACE_HEADER.fullmatch(header), header

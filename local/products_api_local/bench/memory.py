@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from products_api_local.bench.handler import Events, QuietHandler, handler_module
-from products_api_local.functions.context import LambdaContext
+from products_api_local.functions.context import LambdaContext, begin_invocation
 
 MARK = "BENCH-MEMORY "
 
@@ -37,6 +37,7 @@ def main(argv: list[str]) -> int:
     events = Events(token)
 
     def invoke(body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        begin_invocation()
         result = lambda_handler(events.patch(product_id, body, headers), LambdaContext())
         if result["statusCode"] != 200:
             raise SystemExit(f"unexpected {result['statusCode']}: {result['body']}")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from products_api_local.bench.cold import _pair, _run, _timed
 from products_api_local.bench.stats import heading, table, verdict
-from products_api_local.functions.context import LambdaContext
+from products_api_local.functions.context import LambdaContext, begin_invocation
 
 if TYPE_CHECKING:
     from products_api_local.bench.warm import WarmBench
@@ -54,6 +54,7 @@ def measure_warm_overhead(bench: WarmBench, requests: int) -> WarmOverhead:
 
     def run_handler(i: int) -> None:
         event, context = kind.event(i), LambdaContext(log_stream_name="bench")
+        begin_invocation()
         started = time.thread_time_ns()
         result = bench.lambda_handler.direct(event, context)
         handler.append(time.thread_time_ns() - started)

@@ -32,7 +32,7 @@ from products_api_local.bench.capacity import CapacityLog, CapacityMeter
 from products_api_local.bench.footprint import Footprint, footprint
 from products_api_local.bench.handler import Events, QuietHandler, handler_module
 from products_api_local.bench.stats import percentile
-from products_api_local.functions.context import LambdaContext
+from products_api_local.functions.context import LambdaContext, begin_invocation
 from products_api_local.functions.isolation import aws_isolation
 from products_api_local.functions.isolation import isolate_from_aws as isolate
 from products_api_local.template.document import load_template
@@ -161,6 +161,7 @@ class WarmBench:
         self.kinds = self._kinds()
 
     def invoke(self, event: dict[str, Any], *, replayed: bool = False) -> dict[str, Any]:
+        begin_invocation()
         result: dict[str, Any] = self.lambda_handler(event, LambdaContext())
         if result.get("statusCode") != 200:
             raise AssertionError(f"the handler answered {result.get('statusCode')}: {result.get('body')}")
@@ -253,6 +254,7 @@ class WarmBench:
     def _footprint(self, kind: Kind) -> Footprint:
         """The next request of each side (both warm by now), line by line."""
         event, context = kind.event(2), LambdaContext()
+        begin_invocation()
         answers: list[dict[str, Any]] = []
         with self.lambda_handler.quietly():
             counted = footprint(
@@ -289,6 +291,7 @@ class WarmBench:
 
     def _time_handler(self, event: dict[str, Any], replayed: bool) -> float:
         context = LambdaContext()
+        begin_invocation()  # as the runtime does, before the handler's time starts
         started = time.perf_counter_ns()
         result: dict[str, Any] = self.lambda_handler.direct(event, context)
         elapsed = (time.perf_counter_ns() - started) / 1e6

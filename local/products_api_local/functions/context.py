@@ -4,11 +4,23 @@ containers, the bench and the tests.
 
 from __future__ import annotations
 
+import os
+import secrets
 import time
 import uuid
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "eu-west-1"
+# Where the Lambda runtime puts each invocation's X-Ray trace header (Powertools' log lines read it from there).
+TRACE_HEADER_VARIABLE = "_X_AMZN_TRACE_ID"
+
+
+def begin_invocation() -> None:
+    """What the Lambda runtime does before it calls the handler, besides the context: a new trace header in the
+    environment, of the documented form (`Root=1-<time>-<id>;Parent=<id>;Sampled=0`; not sampled, as nothing here
+    sends traces). Lambda sets one for every invocation, tracing on or off."""
+    root = f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+    os.environ[TRACE_HEADER_VARIABLE] = f"Root={root};Parent={secrets.token_hex(8)};Sampled=0"
 
 
 class LambdaContext:

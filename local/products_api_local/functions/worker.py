@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from products_api_local.functions.context import LambdaContext
+from products_api_local.functions.context import LambdaContext, begin_invocation
 from products_api_local.functions.loader import import_handler
 
 
@@ -69,6 +69,7 @@ def serve(connection: Connection, spec: ContainerSpec) -> None:
             region=spec.region,
             aws_request_id=request_id,
         )
+        begin_invocation()
         try:
             result = handler(event, context)
         except Exception:
