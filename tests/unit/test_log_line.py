@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -16,6 +17,7 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 from products_api.api import observability
+from products_api.api.responses import Outcome
 from products_api.core.settings import ApiSettings
 from support import FakeContext
 
@@ -146,7 +148,7 @@ def test_the_blob_is_the_metrics_blob(
     capsys.readouterr()
     for name in counted:
         observability.count_metric(name)
-    observability._write_metrics(_settings(service), "req-1", "ProductUpdated")
+    print(observability._metrics_blob(_settings(service), "req-1", "ProductUpdated"))
 
     metrics = Metrics(namespace="ProductsApi")
     metrics.add_dimension(name="environment", value="prod")
@@ -169,8 +171,8 @@ def test_each_blob_carries_its_own_request_id_and_time(capsys: pytest.CaptureFix
     request_ids = ["req-1", 'quote " and \\ backslash', "Grüße \u2028 製品", "req-1"]
     capsys.readouterr()
     for request_id in request_ids:
-        observability._write_metrics(settings, request_id, "ProductUpdated")
-    observability._write_metrics(settings, "req-5", "IdempotentReplay")
+        print(observability._metrics_blob(settings, request_id, "ProductUpdated"))
+    print(observability._metrics_blob(settings, "req-5", "IdempotentReplay"))
     blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [blob["request_id"] for blob in blobs] == [*request_ids, "req-5"]
     assert all(isinstance(blob["_aws"]["Timestamp"], int) for blob in blobs)
@@ -207,3 +209,61 @@ def test_the_timestamp_is_the_formatters(options: dict[str, Any]) -> None:
             cast("logging.LogRecord", observability._Stamp(now_ns / 1e9, milliseconds + 0.0))
         )
         assert timestamps.text(formatter, now_ns) == expected
+
+
+class _Writes(io.StringIO):
+    """A stream that keeps each write apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def _request(request_id: str, status: int) -> None:
+    """One request through `observed`, answered `status`."""
+    event = {"requestContext": {"requestId": request_id}, "pathParameters": {"id": "b" * 24}}
+
+    def answer(request_log: observability.RequestLog) -> str:
+        request_log.answered(Outcome(status, "{}", code=None if status < 400 else "not_found"))
+        return "answered"
+
+    observability.observed(event, cast("Any", FakeContext()), _settings("products-api"), answer)
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_requests_line_and_blob_go_to_stdout_in_one_write(status: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Lambda the Logger writes to stdout, where the runtime flushes every write: the line and the blob go in one."""
+    stream = _Writes()
+    handler = observability.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(stream)
+    monkeypatch.setattr(sys, "stdout", stream)
+    try:
+        _request("req-9", status)
+    finally:
+        handler.setStream(previous)
+    assert len(stream.writes) == 1
+    line, blob = (json.loads(text) for text in stream.getvalue().splitlines())
+    assert line["message"] == ("request completed" if status < 400 else "request refused")
+    assert (line["request_id"], line["status"], line["location"].split(":")[0]) == ("req-9", status, "_report")
+    assert blob["request_id"] == "req-9" and blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+
+
+def test_a_logger_writing_elsewhere_keeps_its_line_and_stdout_gets_the_blob(capsys: pytest.CaptureFixture[str]) -> None:
+    buffer = io.StringIO()
+    handler = observability.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(buffer)
+    capsys.readouterr()
+    try:
+        _request("req-10", 200)
+    finally:
+        handler.setStream(previous)
+    (line,) = (json.loads(text) for text in buffer.getvalue().splitlines())
+    (blob,) = (json.loads(text) for text in capsys.readouterr().out.splitlines())
+    assert line["request_id"] == blob["request_id"] == "req-10"
+    assert "_aws" in blob and "_aws" not in line

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Tracer
@@ -250,11 +251,12 @@ def _report(
         logger.error("unexpected error", exc_info=error, extra=fields)
     elif outcome.status_code >= 500:
         logger.warning("request failed", extra={**fields, "cause": _cause(error)})
-    elif outcome.status_code >= 400:
-        write_info_line("request refused", fields, log_handler)
+    blob = _metrics_blob(settings, request_id, metric)
+    if outcome.status_code >= 500:
+        print(blob)
     else:
-        write_info_line("request completed", fields, log_handler)
-    _write_metrics(settings, request_id, metric)
+        message = "request refused" if outcome.status_code >= 400 else "request completed"
+        _write_lines(log_handler, info_line(message, fields, log_handler, sys._getframe(0)), blob)
 
     # X-Ray annotations are indexed: find a request's trace by the requestId of its response, or traces by outcome
     if tracer is not None:
@@ -281,18 +283,26 @@ class _Stamp:
 
 
 def write_info_line(message: str, fields: Mapping[str, Any], handler: logging.Handler | None = None) -> None:
-    """An INFO line exactly as `logger.info(message, extra=fields)` writes it: the Logger's keys in its order (level,
-    location = the caller's function:line, message, timestamp by its formatter, service, the Lambda context, the
-    correlation id, appended keys), then `fields`, then the X-Ray trace id, None values dropped, through the same
-    redacting serializer, to the same stream (its `handler`, looked up when not given). What it skips is the logging
-    module's record, caller look-up, handler lock and the formatter's copy of the record: about 0.25 ms of every
-    request (docs/benchmarks.md). `tests/unit/test_log_line.py` holds it to the Logger's own output.
+    """`info_line`, written to the Logger's stream (its `handler`'s, looked up when not given) as `logger.info` writes
+    it, the caller's function and line as its location."""
+    stream_handler: Any = handler or logger.registered_handler
+    text = info_line(message, fields, stream_handler, sys._getframe(1))
+    if text is not None:
+        stream_handler.stream.write(text + "\n")
+        stream_handler.stream.flush()
+
+
+def info_line(message: str, fields: Mapping[str, Any], handler: logging.Handler, caller: FrameType) -> str | None:
+    """An INFO line exactly as `logger.info(message, extra=fields)` writes it from `caller`, or None below the Logger's
+    level: the Logger's keys in its order (level, location = the caller's function:line, message, timestamp by its
+    formatter, service, the Lambda context, the correlation id, appended keys), then `fields`, then the X-Ray trace id,
+    None values dropped, through the same redacting serializer. What it skips is the logging module's record, caller
+    look-up, handler lock and the formatter's copy of the record: about 0.25 ms of every request
+    (docs/benchmarks.md). `tests/unit/test_log_line.py` holds it to the Logger's own output.
     """
     if not _std_logger.isEnabledFor(logging.INFO):
-        return
-    caller = sys._getframe(1)
-    stream_handler: Any = handler or logger.registered_handler
-    formatter = stream_handler.formatter
+        return None
+    formatter: Any = handler.formatter
     # the formatter's keys, then the thread's, in their order: one merge, no Python step per key
     line: dict[str, Any] = {**formatter.get_current_keys(), **formatter.thread_safe_get_current_keys()}
     record = {
@@ -310,10 +320,24 @@ def write_info_line(message: str, fields: Mapping[str, Any], handler: logging.Ha
     line.update(fields)
     trace = os.environ.get("_X_AMZN_TRACE_ID")  # set by Lambda for each invocation, as the formatter reads it
     line["xray_trace_id"] = trace.split(";")[0].replace("Root=", "") if trace else None
-    text = redacted_json({key: value for key, value in line.items() if value is not None})
-    stream = stream_handler.stream
-    stream.write(text + "\n")
-    stream.flush()
+    return redacted_json({key: value for key, value in line.items() if value is not None})
+
+
+def _write_lines(handler: logging.Handler, line: str | None, blob: str) -> None:
+    """A request's log line (None below the Logger's level) and its EMF blob. On Lambda both go to stdout (the
+    Logger's stream unless it was given another) and the runtime flushes each write to it: one write there, where
+    `logger.info` and `print` made three (the line, the blob, the blob's newline). A Logger writing elsewhere gets its
+    line, and stdout the blob, as before.
+    """
+    stream: Any = getattr(handler, "stream", None)
+    if stream is not None and stream is sys.stdout:
+        stream.write(f"{blob}\n" if line is None else f"{line}\n{blob}\n")
+        stream.flush()
+        return
+    if line is not None and stream is not None:
+        stream.write(line + "\n")
+        stream.flush()
+    print(blob)
 
 
 class _Timestamps:
@@ -347,7 +371,7 @@ class _Timestamps:
 _timestamps = _Timestamps()
 
 
-def _write_metrics(settings: ApiSettings, request_id: str, outcome: str) -> None:
+def _metrics_blob(settings: ApiSettings, request_id: str, outcome: str) -> str:
     """The request's EMF blob, as Powertools' `Metrics` prints it (one directive; dimensions, then metadata, then
     each metric's values), with no metric object between requests to reset. Only the timestamp and the request id
     change from one request to the next: the text around them is kept per set-up and set of metrics.
@@ -357,7 +381,7 @@ def _write_metrics(settings: ApiSettings, request_id: str, outcome: str) -> None
     before_timestamp, before_request_id, after_request_id = _blob_text(
         settings.metrics_namespace, settings.environment_name, settings.service_name, names
     )
-    print(
+    return (
         before_timestamp
         + str(int(time.time() * 1000))
         + before_request_id
