@@ -174,3 +174,42 @@ def test_the_canonical_text_is_simplejsons(document: dict[str, Any]) -> None:
         jsonio._normalise_numbers(parsed), use_decimal=True, sort_keys=True, separators=(",", ":")
     )
     assert jsonio.canonical(parsed) == reference
+
+
+# what answers hold: JSON values with Decimals as items give them back (whole numbers, fractions, exponents), ints,
+# tuples, and texts that look like numbers
+_ANSWER_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.text(),
+        st.integers(),
+        st.decimals(allow_nan=False, allow_infinity=False),
+        st.integers().map(Decimal),
+        st.sampled_from([Decimal("-0"), Decimal("0"), Decimal("1E+2"), Decimal("960"), Decimal("-5"), Decimal("0.0")]),
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(_ANSWER_VALUES)
+def test_an_answer_is_written_as_simplejson_writes_it(value: Any) -> None:
+    """By the standard library when its numbers are whole (as written), by simplejson when one is not: the same text
+    either way."""
+    assert jsonio.dumps(value) == simplejson.dumps(value, use_decimal=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_whole_numbers_go_to_the_standard_library_and_fractions_to_simplejson() -> None:
+    with pytest.raises(TypeError):
+        jsonio._COMPACT_WHOLE_NUMBERS.encode({"a": Decimal("1.5")})
+    with pytest.raises(TypeError):
+        jsonio._COMPACT_WHOLE_NUMBERS.encode({"a": Decimal("-0")})  # int would write 0
+    assert (
+        jsonio._COMPACT_WHOLE_NUMBERS.encode({"capacityWh": Decimal(960), "n": Decimal(-5)})
+        == '{"capacityWh":960,"n":-5}'
+    )

@@ -51,6 +51,24 @@ _CANONICAL_ENCODER = simplejson.JSONEncoder(use_decimal=True, sort_keys=True, se
 _CANONICAL_WITHOUT_NUMBERS = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
+def _whole_number(value: Any) -> int:
+    """A Decimal written as a whole number (as items give integers back: `960`), as the int that is written the same;
+    TypeError for anything else, which sends the document to simplejson."""
+    if isinstance(value, Decimal):
+        text = str(value)
+        digits = text[1:] if text.startswith("-") else text
+        if digits.isdigit() and len(digits) <= _INT_DIGITS and text != "-0":
+            return int(text)
+    raise TypeError(f"{type(value).__name__} is written by simplejson")
+
+
+# well below the 4300 digits int() reads from text; DynamoDB's numbers have at most 38
+_INT_DIGITS = 1000
+# An answer (a product, a page, an error) is written by the standard library's encoder too, its whole-number Decimals
+# as ints: the same text as simplejson's. A fraction, or a number spelled with an exponent, goes to simplejson.
+_COMPACT_WHOLE_NUMBERS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_whole_number)
+
+
 def _check_strings_and_depth(document: Any) -> None:
     """Refuse lone UTF-16 surrogates (no UTF-8 form, so DynamoDB cannot store them) and deep nesting."""
     stack: list[tuple[Any, int]] = [(document, 1)]
@@ -124,7 +142,10 @@ def _may_hold_surrogate_or_depth(text: str) -> bool:
 
 def dumps(value: Any) -> str:
     """Compact JSON; Decimal written digit for digit."""
-    return _COMPACT_ENCODER.encode(value)
+    try:
+        return _COMPACT_WHOLE_NUMBERS.encode(value)
+    except TypeError:
+        return _COMPACT_ENCODER.encode(value)
 
 
 def canonical(value: Any) -> str:
