@@ -53,8 +53,17 @@ def logger_stream(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
         handler.setStream(previous)
 
 
+def _write_info_line(fields: dict[str, Any], caller: Any) -> None:
+    """The request's line as `_report` writes it when the Logger's stream is not stdout."""
+    handler = observability.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    text = observability.info_line("request completed", fields, handler, caller)
+    if text is not None:
+        handler.stream.write(text + "\n")
+
+
 def _both_lines(buffer: io.StringIO, fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    observability.write_info_line("request completed", fields)
+    _write_info_line(fields, sys._getframe(0))
     observability.logger.info("request completed", extra=fields)
     direct, through_logging = (json.loads(line) for line in buffer.getvalue().splitlines())
     return direct, through_logging
@@ -87,7 +96,7 @@ def test_no_line_below_the_loggers_level(logger_stream: io.StringIO) -> None:
     previous = observability.logger.log_level
     observability.logger.setLevel("WARNING")
     try:
-        observability.write_info_line("request completed", FIELDS)
+        _write_info_line(FIELDS, sys._getframe(0))
     finally:
         observability.logger.setLevel(previous)
     assert logger_stream.getvalue() == ""

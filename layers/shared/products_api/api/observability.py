@@ -282,16 +282,6 @@ class _Stamp:
     msecs: float
 
 
-def write_info_line(message: str, fields: Mapping[str, Any], handler: logging.Handler | None = None) -> None:
-    """`info_line`, written to the Logger's stream (its `handler`'s, looked up when not given) as `logger.info` writes
-    it, the caller's function and line as its location."""
-    stream_handler: Any = handler or logger.registered_handler
-    text = info_line(message, fields, stream_handler, sys._getframe(1))
-    if text is not None:
-        stream_handler.stream.write(text + "\n")
-        stream_handler.stream.flush()
-
-
 def info_line(message: str, fields: Mapping[str, Any], handler: logging.Handler, caller: FrameType) -> str | None:
     """An INFO line exactly as `logger.info(message, extra=fields)` writes it from `caller`, or None below the Logger's
     level: the Logger's keys in its order (level, location = the caller's function:line, message, timestamp by its
@@ -329,12 +319,12 @@ def _write_lines(handler: logging.Handler, line: str | None, blob: str) -> None:
     `logger.info` and `print` made three (the line, the blob, the blob's newline). A Logger writing elsewhere gets its
     line, and stdout the blob, as before.
     """
-    stream: Any = getattr(handler, "stream", None)
-    if stream is not None and stream is sys.stdout:
+    stream = cast("logging.StreamHandler[Any]", handler).stream
+    if stream is sys.stdout:
         stream.write(f"{blob}\n" if line is None else f"{line}\n{blob}\n")
         stream.flush()
         return
-    if line is not None and stream is not None:
+    if line is not None:
         stream.write(line + "\n")
         stream.flush()
     print(blob)

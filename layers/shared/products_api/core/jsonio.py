@@ -49,6 +49,8 @@ _CANONICAL_ENCODER = simplejson.JSONEncoder(use_decimal=True, sort_keys=True, se
 # The canonical text of a document without numbers, written by the standard library's encoder (botocore writes every
 # DynamoDB request with it): the same text as simplejson's, which cannot be told to write a Decimal as a number.
 _CANONICAL_WITHOUT_NUMBERS = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+# well below the 4300 digits int() reads from text; DynamoDB's numbers have at most 38
+_INT_DIGITS = 1000
 
 
 def _whole_number(value: Any) -> int:
@@ -62,8 +64,6 @@ def _whole_number(value: Any) -> int:
     raise TypeError(f"{type(value).__name__} is written by simplejson")
 
 
-# well below the 4300 digits int() reads from text; DynamoDB's numbers have at most 38
-_INT_DIGITS = 1000
 # An answer (a product, a page, an error) is written by the standard library's encoder too, its whole-number Decimals
 # as ints: the same text as simplejson's. A fraction, or a number spelled with an exponent, goes to simplejson.
 _COMPACT_WHOLE_NUMBERS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_whole_number)
