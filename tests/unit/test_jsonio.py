@@ -167,8 +167,8 @@ def test_a_refusal_is_worded_by_simplejson(text: str, words: str) -> None:
 
 @given(_OBJECTS)
 def test_the_canonical_text_is_simplejsons(document: dict[str, Any]) -> None:
-    """Written by the standard library when the document holds no number, by simplejson when it does: the same text
-    either way, so fingerprints (and the write ids made from them) stay what they were."""
+    """Written by the standard library when its numbers are whole once normalised, by simplejson when one is not: the
+    same text either way, so fingerprints (and the write ids made from them) stay what they were."""
     parsed = jsonio.parse_object(simplejson.dumps(document).encode("utf-8", "surrogatepass"))
     reference = simplejson.dumps(
         jsonio._normalise_numbers(parsed), use_decimal=True, sort_keys=True, separators=(",", ":")

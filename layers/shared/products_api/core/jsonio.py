@@ -46,9 +46,6 @@ _BODY_DECODER = json.JSONDecoder(**_DECODER_OPTIONS)
 _REFUSAL_DECODER = simplejson.JSONDecoder(**_DECODER_OPTIONS)
 _COMPACT_ENCODER = simplejson.JSONEncoder(use_decimal=True, ensure_ascii=False, separators=(",", ":"))
 _CANONICAL_ENCODER = simplejson.JSONEncoder(use_decimal=True, sort_keys=True, separators=(",", ":"))
-# The canonical text of a document without numbers, written by the standard library's encoder (botocore writes every
-# DynamoDB request with it): the same text as simplejson's, which cannot be told to write a Decimal as a number.
-_CANONICAL_WITHOUT_NUMBERS = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 # well below the 4300 digits int() reads from text; DynamoDB's numbers have at most 38
 _INT_DIGITS = 1000
 
@@ -64,9 +61,11 @@ def _whole_number(value: Any) -> int:
     raise TypeError(f"{type(value).__name__} is written by simplejson")
 
 
-# An answer (a product, a page, an error) is written by the standard library's encoder too, its whole-number Decimals
-# as ints: the same text as simplejson's. A fraction, or a number spelled with an exponent, goes to simplejson.
+# Answers (a product, a page, an error) and canonical texts are written by the standard library's encoder too (botocore
+# writes every DynamoDB request with it), whole-number Decimals as ints: the same text as simplejson's, which alone can
+# be told to write any Decimal as a number. A fraction, or a number spelled with an exponent, goes to simplejson.
 _COMPACT_WHOLE_NUMBERS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_whole_number)
+_CANONICAL_WHOLE_NUMBERS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_whole_number)
 
 
 def _check_strings_and_depth(document: Any) -> None:
@@ -152,8 +151,8 @@ def canonical(value: Any) -> str:
     """One text per JSON value: key order, whitespace and number spelling (1.0 vs 1) do not matter."""
     normalised = _normalise_numbers(value)
     try:
-        return _CANONICAL_WITHOUT_NUMBERS.encode(normalised)
-    except TypeError:  # a Decimal: only simplejson writes it as a number
+        return _CANONICAL_WHOLE_NUMBERS.encode(normalised)
+    except TypeError:  # a fraction or an exponent (960 is 9.6E+2 once normalised)
         return _CANONICAL_ENCODER.encode(normalised)
 
 
